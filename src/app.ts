@@ -1,0 +1,46 @@
+import express, { type Express, type Request } from 'express';
+import type { Config } from './config.js';
+import type { RecordFetcher } from './fhir/gather-record.js';
+import type { Discovery } from './hooks/discovery.js';
+import type { HookResult } from './hooks/handle-order-hook.js';
+import { hookRoutes } from './hooks/routes.js';
+import { errorHandler } from './http/error-handler.js';
+import { notFound } from './http/operation-outcome.js';
+import { policyPageRoutes } from './http/policy-page.js';
+import type { Logger } from './logger.js';
+import type { CompiledPolicy } from './policy/compiled-policy.js';
+
+export interface AppDependencies {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly policy: CompiledPolicy;
+  readonly discovery: Discovery;
+  readonly fetcher?: RecordFetcher | undefined;
+  readonly now?: () => Date;
+  readonly onAnswered?: (result: HookResult, req: Request) => Promise<void> | void;
+}
+
+/** Builds the service as an Express app; tests boot it in-process with supertest. */
+export function createApp(deps: AppDependencies): Express {
+  const { config, logger } = deps;
+  const app = express();
+  app.disable('x-powered-by');
+  // Requests with draftOrders and prefetched history easily exceed Express's 100 kB default.
+  app.use(express.json({ limit: config.bodyLimit, type: ['application/json', 'application/fhir+json', 'application/*+json'] }));
+
+  app.use(
+    hookRoutes({
+      config,
+      logger,
+      hooks: { policy: deps.policy, discovery: deps.discovery, fetcher: deps.fetcher, now: deps.now ?? (() => new Date()) },
+      onAnswered: deps.onAnswered,
+    }),
+  );
+  app.use(policyPageRoutes(deps.policy, config.policyDir));
+
+  app.use((req) => {
+    throw notFound(`No such endpoint: ${req.method} ${req.path.slice(0, 100)}`);
+  });
+  app.use(errorHandler(logger));
+  return app;
+}

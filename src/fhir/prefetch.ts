@@ -1,0 +1,77 @@
+import type { Bundle, FhirResource, Medication, OperationOutcome } from 'fhir/r4.js';
+import type { RecordSource } from './record-sources.js';
+
+/** What one prefetch key held. */
+export type PrefetchValue =
+  /** The client ran the query and found nothing (CDS Hooks: the value is null). */
+  | { readonly state: 'empty' }
+  /** The resources the query returned; `next` is the link to further pages, if any. */
+  | { readonly state: 'data'; readonly resources: readonly FhirResource[]; readonly next?: string | undefined }
+  /** The key is absent, or the client's query failed (an OperationOutcome in its place). */
+  | { readonly state: 'missing'; readonly reason: string };
+
+export interface PrefetchReading {
+  readonly values: ReadonlyMap<string, PrefetchValue>;
+  /** Medications found anywhere in prefetch (searchsets may _include them). */
+  readonly medications: readonly Medication[];
+  /** Keys whose value is not what the template can return: the request is invalid. */
+  readonly problems: readonly string[];
+}
+
+/**
+ * Reads the prefetch values for the record sources, following CDS Hooks 2.0:
+ * null = no data; absent or an OperationOutcome = not prefetched (the service
+ * must query); otherwise the resource or searchset Bundle.
+ */
+export function readPrefetch(prefetch: Readonly<Record<string, unknown>> | undefined, sources: readonly RecordSource[]): PrefetchReading {
+  const values = new Map<string, PrefetchValue>();
+  const problems: string[] = [];
+  const medications: Medication[] = [];
+  const all = prefetch ?? {};
+
+  for (const value of Object.values(all)) collectMedications(value, medications);
+
+  for (const source of sources) {
+    if (!Object.hasOwn(all, source.key)) {
+      values.set(source.key, { state: 'missing', reason: 'not prefetched' });
+      continue;
+    }
+    const value = all[source.key];
+    if (value === null) {
+      values.set(source.key, { state: 'empty' });
+      continue;
+    }
+    const resource = value as FhirResource;
+    if (resource.resourceType === 'OperationOutcome') {
+      values.set(source.key, { state: 'missing', reason: `the EHR's prefetch query failed: ${outcomeText(resource)}` });
+      continue;
+    }
+    if (resource.resourceType === source.resourceType) {
+      values.set(source.key, { state: 'data', resources: [resource] });
+      continue;
+    }
+    if (resource.resourceType === 'Bundle') {
+      const bundle = resource as Bundle;
+      const resources = (bundle.entry ?? []).map((e) => e.resource).filter((r): r is FhirResource => r?.resourceType === source.resourceType);
+      const next = bundle.link?.find((l) => l.relation === 'next')?.url;
+      values.set(source.key, { state: 'data', resources, next });
+      continue;
+    }
+    problems.push(`prefetch.${source.key} must be a ${source.resourceType}${source.kind === 'search' ? ' searchset Bundle' : ''}, an OperationOutcome or null, not a ${resource.resourceType}`);
+  }
+  return { values, medications, problems };
+}
+
+export function outcomeText(outcome: OperationOutcome): string {
+  const texts = (outcome.issue ?? []).map((i) => i.details?.text ?? i.diagnostics ?? i.code).filter((t): t is string => typeof t === 'string');
+  return texts.length > 0 ? texts.join('; ').slice(0, 300) : 'no details given';
+}
+
+function collectMedications(value: unknown, into: Medication[]): void {
+  if (value === null || typeof value !== 'object') return;
+  const resource = value as FhirResource;
+  if (resource.resourceType === 'Medication') into.push(resource);
+  else if (resource.resourceType === 'Bundle') {
+    for (const e of resource.entry ?? []) if (e.resource?.resourceType === 'Medication') into.push(e.resource as Medication);
+  }
+}

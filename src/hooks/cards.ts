@@ -1,0 +1,129 @@
+import { randomUUID } from 'node:crypto';
+import type { CompiledPolicy } from '../policy/compiled-policy.js';
+import { byDeterminationRank, type Finding, type OrderDecision } from '../policy/decision.js';
+import { fillText } from '../policy/evidence.js';
+import type { CARD_TOPICS } from '../policy/policy-definition.js';
+import type { CrdVersion } from './crd-options.js';
+import { bulletList, escapeMarkdown } from './markdown.js';
+import type { CdsCard, CdsCoding } from './types.js';
+
+type CardTopic = (typeof CARD_TOPICS)[number];
+
+/** CRD card-type codes: the temporary CodeSystem in 2.0.1, terminology.hl7.org from 2.2. */
+const TOPIC_SYSTEM: Record<CrdVersion, string> = {
+  '2.0': 'http://hl7.org/fhir/us/davinci-crd/CodeSystem/temp',
+  '2.2': 'http://terminology.hl7.org/CodeSystem/cdshooks-card-type',
+};
+const TOPIC_DISPLAY: Record<CardTopic, string> = {
+  'coverage-info': 'Coverage Information',
+  guideline: 'Guideline',
+  'off-guideline': 'Off Guideline',
+  limits: 'Limits',
+  'appropriate-use': 'Appropriate Use',
+};
+
+export interface CardInput {
+  readonly policy: CompiledPolicy;
+  readonly decisions: readonly OrderDecision[];
+  readonly version: CrdVersion;
+  /** Absolute base URL of this service as clients see it, for links to pages it serves. */
+  readonly baseUrl: string;
+  readonly enabled: Readonly<Record<string, boolean>>;
+  readonly maxCards: number;
+  /** Why no Coverage could be used, when the Coverage part of the record was unreadable. */
+  readonly coverageUnreadable: boolean;
+}
+
+/**
+ * The cards a clinician sees: one per finding per order (warning), the
+ * prior-authorization Instructions (info) and an External Reference to the
+ * policy (info). Card types the client switched off are left out; when
+ * max-cards cuts, findings go first, then Instructions, then the reference.
+ */
+export function buildCards(input: CardInput): CdsCard[] {
+  const { policy, decisions, version } = input;
+  const definition = policy.definition;
+  const source = (topic: CardTopic) => ({
+    label: definition.payer.name,
+    topic: { system: TOPIC_SYSTEM[version], code: topic, display: TOPIC_DISPLAY[topic] },
+  });
+  const associated = (refs: readonly string[]) => ({ 'davinci-crd.associated-resource': refs.map((reference) => ({ reference })) });
+  const orderRefs = decisions.map((d) => d.order.reference);
+
+  const findingCards: { topic: CardTopic; card: CdsCard; finding: Finding }[] = [];
+  for (const decision of decisions) {
+    for (const finding of decision.findings) {
+      const wording = definition.findings[finding.code];
+      findingCards.push({
+        topic: wording.cardTopic,
+        finding,
+        card: {
+          uuid: randomUUID(),
+          summary: limitSummary(fillText(wording.summary, finding.facts)),
+          detail: findingDetail(wording.detail, finding, decision, decisions.length > 1),
+          indicator: 'warning',
+          source: source(wording.cardTopic),
+          overrideReasons: wording.overrideReasons.map((r): CdsCoding => ({ system: definition.overrideReasonSystem, code: r.code, display: r.display })),
+          extension: associated([decision.order.reference]),
+        },
+      });
+    }
+  }
+  // Most serious findings first across orders (a stable sort keeps each order's own ranking).
+  findingCards.sort((a, b) => byDeterminationRank(a.finding, b.finding));
+
+  const values = {
+    payer: definition.payer.name,
+    plans: definition.payer.plans.join(' and '),
+    fax: definition.priorAuthorization.fax,
+    documentTitle: definition.documentTitle,
+    effectiveDate: definition.effectiveDate,
+    coverageNote: coverageNote(input),
+  };
+  const instructions: CdsCard = {
+    uuid: randomUUID(),
+    summary: limitSummary(fillText(definition.cards.instructions.summary, values)),
+    detail: fillText(definition.cards.instructions.detail, values),
+    indicator: 'info',
+    source: source('coverage-info'),
+    extension: associated(orderRefs),
+  };
+  const reference: CdsCard = {
+    uuid: randomUUID(),
+    summary: limitSummary(fillText(definition.cards.externalReference.summary, values)),
+    detail: fillText(definition.cards.externalReference.detail, values),
+    indicator: 'info',
+    source: source('guideline'),
+    links: [
+      { label: definition.documents.policyPage.label, url: `${input.baseUrl}/policies/${definition.id}`, type: 'absolute' },
+      ...definition.documents.references.map((r) => ({ label: r.label, url: r.url, type: 'absolute' as const })),
+    ],
+    extension: associated(orderRefs),
+  };
+
+  const ordered: { topic: CardTopic; card: CdsCard }[] = [...findingCards, { topic: 'coverage-info', card: instructions }, { topic: 'guideline', card: reference }];
+  return ordered
+    .filter((c) => input.enabled[c.topic] !== false)
+    .slice(0, input.maxCards)
+    .map((c) => c.card);
+}
+
+function findingDetail(template: string, finding: Finding, decision: OrderDecision, severalOrders: boolean): string {
+  const lines = finding.evidence.map((e) => escapeMarkdown(e.description));
+  const evidence = [lines.length > 0 ? bulletList(lines) : '', ...finding.notes.map(escapeMarkdown)].filter((s) => s !== '').join('\n\n');
+  const body = fillText(template, { ...finding.facts, evidence });
+  const judged = `Order ${decision.order.reference}, judged on ${decision.orderDate}${decision.orderDateSource === 'call-date' ? ' (the order has no authoredOn date)' : ''}.`;
+  return severalOrders ? `${body}\n\n_${escapeMarkdown(judged)}_` : body;
+}
+
+function coverageNote(input: CardInput): string {
+  const notes = input.policy.definition.cards.instructions.coverageNotes;
+  const chosen = input.decisions.find((d) => d.coverage)?.coverage;
+  if (chosen) return fillText(chosen.choice === 'single' ? notes.single : notes.several, { coverage: chosen.reference });
+  return input.coverageUnreadable ? notes.unavailable : notes.none;
+}
+
+/** CDS Hooks: summary under 140 characters. Policy wording is written to fit; this guards filled-in values. */
+function limitSummary(summary: string): string {
+  return summary.length < 140 ? summary : `${summary.slice(0, 136)}...`;
+}

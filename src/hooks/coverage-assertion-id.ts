@@ -1,0 +1,63 @@
+import { createHash } from 'node:crypto';
+import type { FhirResource } from 'fhir/r4.js';
+import type { OrderDecision } from '../policy/decision.js';
+import { COVERAGE_INFORMATION_URL, reasonCodes, type CoveredCode } from './coverage-information.js';
+
+export interface AssertionIdentity {
+  readonly patientId: string;
+  readonly hook: string;
+  readonly version: string;
+  readonly order: FhirResource;
+  readonly decision: OrderDecision;
+  readonly covered: CoveredCode;
+  readonly coverageReference: string;
+}
+
+/**
+ * The coverage-assertion-id: a SHA-256 over everything the assertion rests on
+ * (policy and version, patient, coverage, the orders as the clinician wrote
+ * them, and the outcome with its evidence). The same order judged again with
+ * nothing changed gets the same id, so a re-sign keeps its id (CRD resp-35,
+ * resp-36); any change in the order or the record's evidence gives a new one.
+ *
+ * One id covers all the policy's orders on one Coverage in a call: the Inferno
+ * CRD test kit requires the coverage-information extensions of one response
+ * that name the same Coverage to share their coverage-assertion-id (CRD
+ * resp-33 allows it), so the identities of all those orders are hashed together.
+ */
+export function coverageAssertionId(identities: readonly AssertionIdentity[]): string {
+  const bases = identities.map(assertionBasis).map(canonicalJson).sort();
+  return createHash('sha256').update(bases.join('\n')).digest('hex');
+}
+
+function assertionBasis(identity: AssertionIdentity): unknown {
+  const { decision } = identity;
+  return {
+    policy: decision.policy,
+    patient: identity.patientId,
+    hook: identity.hook,
+    version: identity.version,
+    coverage: identity.coverageReference,
+    order: orderAsWritten(identity.order),
+    covered: identity.covered,
+    reasons: reasonCodes(decision),
+    evidence: decision.findings.flatMap((f) => f.evidence.map((e) => e.description)).sort(),
+  };
+}
+
+/** The order without what the EHR or this service may add on its own: meta, narrative, coverage-information. */
+function orderAsWritten(order: FhirResource): unknown {
+  const { meta: _meta, text: _text, ...rest } = order as FhirResource & { meta?: unknown; text?: unknown };
+  const extension = (rest as { extension?: { url: string }[] }).extension?.filter((e) => e.url !== COVERAGE_INFORMATION_URL);
+  return { ...rest, extension: extension && extension.length > 0 ? extension : undefined };
+}
+
+/** JSON with sorted keys and no undefined members, so equal content hashes equally. */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+}

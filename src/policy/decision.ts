@@ -1,0 +1,71 @@
+import type { FindingCode } from './policy-definition.js';
+
+/**
+ * What the policy concludes for one order. `indeterminate` means the record
+ * could not be read in full; the protocol layer decides how to say that in
+ * the CRD version the client asked for.
+ */
+export type Determination = 'covered' | 'conditional' | 'not-covered' | 'indeterminate';
+
+/** A record entry a conclusion rests on, as a clinician should read it. */
+export interface Evidence {
+  /** Relative reference, e.g. `Procedure/abc`. */
+  readonly reference: string;
+  /** E.g. "Procedure 38228, CAR-T administration, 2025-03-02". */
+  readonly description: string;
+  readonly code?: { readonly system?: string | undefined; readonly code: string; readonly display?: string | undefined } | undefined;
+  readonly date?: string | undefined;
+}
+
+/** Something in the record that will stop or delay approval. */
+export interface Finding {
+  readonly code: FindingCode;
+  readonly determination: Determination;
+  readonly evidence: readonly Evidence[];
+  /** Plain sentences that explain the finding where no record entry can (e.g. "no birth date"). */
+  readonly notes: readonly string[];
+  /** Values for the placeholders in the finding's wording, e.g. { age: '16' }. */
+  readonly facts: Readonly<Record<string, string>>;
+}
+
+export type CriterionId = 'diagnosis' | 'relapsed-or-refractory' | 'age' | 'no-prior-car-t' | 'one-infusion' | 'setting';
+
+/** How each criterion of the policy came out, with what it rests on (kept for audit). */
+export interface CriterionResult {
+  readonly criterion: CriterionId;
+  /** `unknown`: the record does not settle it (needs review, or could not be read). */
+  readonly status: 'met' | 'not-met' | 'unknown';
+  readonly finding?: FindingCode | undefined;
+  readonly evidence: readonly Evidence[];
+}
+
+export interface OrderDecision {
+  readonly policy: { readonly id: string; readonly version: string };
+  readonly order: { readonly reference: string; readonly resourceType: string; readonly id: string };
+  /** The day ages and "prior" are judged on (YYYY-MM-DD). */
+  readonly orderDate: string;
+  readonly orderDateSource: 'authoredOn' | 'call-date';
+  readonly coverage?: CoverageChoice | undefined;
+  readonly determination: Determination;
+  /** Most serious first. */
+  readonly findings: readonly Finding[];
+  readonly criteria: readonly CriterionResult[];
+}
+
+/** Which of the patient's Coverages the assessment used. */
+export interface CoverageChoice {
+  readonly reference: string;
+  /** `several`: more than one active Coverage was sent and this one was chosen. */
+  readonly choice: 'single' | 'several';
+}
+
+const RANK: Record<Determination, number> = { 'not-covered': 3, indeterminate: 2, conditional: 1, covered: 0 };
+
+/** Precedence when findings combine: not-covered over indeterminate over conditional over covered. */
+export function combineDeterminations(values: readonly Determination[]): Determination {
+  return values.reduce<Determination>((worst, d) => (RANK[d] > RANK[worst] ? d : worst), 'covered');
+}
+
+export function byDeterminationRank(a: Finding, b: Finding): number {
+  return RANK[b.determination] - RANK[a.determination];
+}

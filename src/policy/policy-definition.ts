@@ -1,0 +1,129 @@
+import { z } from 'zod';
+import { CODE_SYSTEM_KEYS } from '../fhir/codes.js';
+
+/**
+ * The schema of a policy's content (policies/<name>/policy.json): codes,
+ * criteria expressions, thresholds, wording, contact, version. The yearly
+ * policy review edits that file; this schema checks it at start-up.
+ */
+const CodeSystemKey = z.enum(CODE_SYSTEM_KEYS as unknown as [string, ...string[]]);
+const CodeEntry = z.object({ system: CodeSystemKey, code: z.string().min(1), display: z.string().min(1) });
+const CodeSetDefinition = z.object({
+  label: z.string().min(1),
+  codes: z.array(CodeEntry),
+  prefixes: z.array(CodeEntry).default([]),
+});
+const TextPatternDefinition = z.object({ description: z.string(), patterns: z.array(z.string().min(1)).min(1) });
+const OrderCheckDefinition = z.object({ id: z.string().min(1), label: z.string().min(1), expression: z.string().min(1) });
+const OverrideReason = z.object({ code: z.string().min(1), display: z.string().min(1) });
+const Determination = z.enum(['covered', 'conditional', 'not-covered', 'indeterminate']);
+export const CARD_TOPICS = ['coverage-info', 'guideline', 'off-guideline', 'limits', 'appropriate-use'] as const;
+const CardTopic = z.enum(CARD_TOPICS);
+
+export const FINDING_CODES = [
+  'prior-car-t',
+  'age-under-18',
+  'diagnosis-not-qualifying',
+  'rr-status-undocumented',
+  'age-unknown',
+  'possible-prior-car-t',
+  'repeat-dosing',
+  'data-unavailable',
+  'outpatient-attestation',
+] as const;
+export type FindingCode = (typeof FINDING_CODES)[number];
+export const REASON_CODES = ['pa-required', ...FINDING_CODES] as const;
+export type ReasonCode = (typeof REASON_CODES)[number];
+
+const FindingDefinition = z.object({
+  determination: Determination,
+  cardTopic: CardTopic,
+  policyClause: z.string().min(1),
+  summary: z.string().min(1),
+  detail: z.string().min(1),
+  overrideReasons: z.array(OverrideReason).min(1),
+});
+
+const codeSetNames = [
+  'tecartusProduct',
+  'mantleCellLymphoma',
+  'bCellPrecursorAll',
+  'lineageUnspecifiedAll',
+  'relapsedOrRefractoryDiagnosis',
+  'relapsedOrRefractoryQualifier',
+  'carTProduct',
+  'carTAdministration',
+  'carTHarvestOrPreparation',
+  'carTHistory',
+  'cellularTherapyHistory',
+] as const;
+export type CodeSetName = (typeof codeSetNames)[number];
+
+const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be YYYY-MM-DD');
+
+export const PolicyDefinition = z.object({
+  id: z.string().regex(/^[a-z0-9-]+$/),
+  version: z.string().min(1),
+  title: z.string().min(1),
+  documentTitle: z.string().min(1),
+  effectiveDate: isoDate,
+  lastReview: z.string(),
+  payer: z.object({ name: z.string().min(1), plans: z.array(z.string().min(1)).min(1) }),
+  timeZone: z.string().refine((tz) => {
+    try {
+      new Intl.DateTimeFormat('en-US', { timeZone: tz });
+      return true;
+    } catch {
+      return false;
+    }
+  }, 'must be an IANA time zone'),
+  priorAuthorization: z.object({ contactName: z.string().min(1), fax: z.string().min(7) }),
+  billingCode: z.object({ system: z.url(), code: z.string().min(1), display: z.string().min(1) }),
+  thresholds: z.object({ minimumAgeYears: z.number().int().positive(), harvestBelongsToCourseDays: z.number().int().positive() }),
+  documents: z.object({
+    policyPage: z.object({ label: z.string().min(1), file: z.string().min(1) }),
+    references: z.array(z.object({ label: z.string().min(1), url: z.url() })),
+  }),
+  codeSystems: z.record(CodeSystemKey, z.array(z.string().min(1))),
+  codeSets: z.object(Object.fromEntries(codeSetNames.map((n) => [n, CodeSetDefinition])) as Record<CodeSetName, typeof CodeSetDefinition>),
+  textPatterns: z.object({
+    carT: TextPatternDefinition,
+    tCellLineage: TextPatternDefinition,
+    bCellLineage: TextPatternDefinition,
+    carTHarvestOrPreparation: TextPatternDefinition,
+    notCarTTherapy: TextPatternDefinition,
+  }),
+  relapseNotes: z.array(CodeEntry),
+  orderChecks: z.object({
+    repeatDosing: z.array(OrderCheckDefinition),
+    outpatientOrder: z.array(OrderCheckDefinition),
+    outpatientEncounter: z.array(OrderCheckDefinition),
+  }),
+  reasonCodeSystem: z.url(),
+  overrideReasonSystem: z.url(),
+  reasons: z.object(Object.fromEntries(REASON_CODES.map((c) => [c, z.object({ display: z.string().min(1), text: z.string().min(1) })])) as Record<
+    ReasonCode,
+    z.ZodObject<{ display: z.ZodString; text: z.ZodString }>
+  >),
+  findings: z.object(Object.fromEntries(FINDING_CODES.map((c) => [c, FindingDefinition])) as Record<FindingCode, typeof FindingDefinition>),
+  cards: z.object({
+    instructions: z.object({
+      summary: z.string().min(1),
+      detail: z.string().min(1),
+      coverageNotes: z.object({ single: z.string(), several: z.string(), none: z.string(), unavailable: z.string() }),
+    }),
+    externalReference: z.object({ summary: z.string().min(1), detail: z.string().min(1) }),
+  }),
+  evidenceText: z.object({
+    none: z.string(),
+    ageOnDate: z.string(),
+    birthDateMissing: z.string(),
+    birthDatePartial: z.string(),
+    patientMissing: z.string(),
+    noQualifyingCondition: z.string(),
+    unavailablePart: z.string(),
+  }),
+});
+
+export type PolicyDefinition = z.infer<typeof PolicyDefinition>;
+export type OrderCheckDefinition = z.infer<typeof OrderCheckDefinition>;

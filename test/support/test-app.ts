@@ -1,0 +1,64 @@
+import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
+import type { Express } from 'express';
+import request from 'supertest';
+import { createApp, type AppDependencies } from '../../src/app.js';
+import { loadConfig, type Config } from '../../src/config.js';
+import { loadDiscovery, type Discovery } from '../../src/hooks/discovery.js';
+import { createLogger } from '../../src/logger.js';
+import type { CompiledPolicy } from '../../src/policy/compiled-policy.js';
+import { loadPolicy } from '../../src/policy/load-policy.js';
+import { cdsResponseViolations, isOperationOutcome } from './cds-conformance.js';
+
+let policy: CompiledPolicy | undefined;
+let discovery: Discovery | undefined;
+
+export function testPolicy(): CompiledPolicy {
+  return (policy ??= loadPolicy(loadConfig({}).policyDir));
+}
+
+export function testDiscovery(): Discovery {
+  return (discovery ??= loadDiscovery(loadConfig({}).discoveryFile));
+}
+
+export interface TestApp {
+  readonly app: Express;
+  readonly config: Config;
+  /** Every log line the app wrote, as text. */
+  readonly logs: string[];
+}
+
+/** The real app, in-process, with logs captured. `env` sets configuration as environment variables would. */
+export function createTestApp(env: Record<string, string> = {}, overrides: Partial<AppDependencies> = {}): TestApp {
+  const config = loadConfig({ LOG_LEVEL: 'info', ...env });
+  const logs: string[] = [];
+  const sink = new Writable({
+    write(chunk, _enc, done) {
+      logs.push(String(chunk));
+      done();
+    },
+  });
+  const app = createApp({ config, logger: createLogger(config.logLevel, sink), policy: testPolicy(), discovery: testDiscovery(), ...overrides });
+  return { app, config, logs };
+}
+
+/**
+ * Posts a hook call. Every 200 answer is checked against the CDS Hooks 2.0 and
+ * CRD rules (cds-conformance.ts) and every error answer must be an
+ * OperationOutcome, so each test also checks conformance.
+ */
+export async function postHook(app: Express, serviceId: string, body: unknown, headers: Record<string, string> = {}): Promise<request.Response> {
+  const res = await request(app).post(`/cds-services/${serviceId}`).set(headers).send(body as object);
+  assertAnswerConforms(res, serviceId, body);
+  return res;
+}
+
+export function assertAnswerConforms(res: { status: number; body: unknown }, serviceId: string, body: unknown): void {
+  if (res.status === 200) {
+    const hook = serviceId.startsWith('order-select') ? 'order-select' : 'order-sign';
+    const violations = cdsResponseViolations(res.body, { hook, request: body as Record<string, unknown> });
+    assert.deepEqual(violations, [], `response breaks CDS Hooks/CRD rules:\n${violations.join('\n')}`);
+  } else {
+    assert.ok(isOperationOutcome(res.body), `a ${res.status} answer must be an OperationOutcome, got ${JSON.stringify(res.body).slice(0, 300)}`);
+  }
+}
