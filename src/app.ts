@@ -1,4 +1,4 @@
-import express, { type Express, type Request } from 'express';
+import express, { type Express, type Response } from 'express';
 import type { Config } from './config.js';
 import type { RecordFetcher } from './fhir/gather-record.js';
 import type { Discovery } from './hooks/discovery.js';
@@ -17,7 +17,8 @@ export interface AppDependencies {
   readonly discovery: Discovery;
   readonly fetcher?: RecordFetcher | undefined;
   readonly now?: () => Date;
-  readonly onAnswered?: (result: HookResult, req: Request) => Promise<void> | void;
+  /** Called with every answered hook call before the answer is sent (the audit store writes here). */
+  readonly onAnswered?: (result: HookResult, res: Response) => Promise<void> | void;
 }
 
 /** Builds the service as an Express app; tests boot it in-process with supertest. */

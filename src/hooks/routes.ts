@@ -1,5 +1,6 @@
-import { Router, type Request } from 'express';
+import { Router, type Request, type Response } from 'express';
 import type { Config } from '../config.js';
+import { cdsClientOf } from '../http/cds-client.js';
 import type { Logger } from '../logger.js';
 import { handleOrderHook, type HookDependencies, type HookResult } from './handle-order-hook.js';
 
@@ -8,7 +9,7 @@ export interface HookRouteOptions {
   readonly logger: Logger;
   readonly hooks: HookDependencies;
   /** Called with every answered hook call before the answer is sent (audit store, metrics). */
-  readonly onAnswered?: ((result: HookResult, req: Request) => Promise<void> | void) | undefined;
+  readonly onAnswered?: ((result: HookResult, res: Response) => Promise<void> | void) | undefined;
 }
 
 /** The CDS Hooks endpoints: discovery and the services. */
@@ -25,7 +26,7 @@ export function hookRoutes(options: HookRouteOptions): Router {
   router.post('/cds-services/:id', async (req, res) => {
     const started = performance.now();
     const result = await handleOrderHook({ serviceId: req.params.id, body: req.body, baseUrl: baseUrlOf(req, config) }, hooks);
-    await options.onAnswered?.(result, req);
+    await options.onAnswered?.(result, res);
     res.json(result.response);
     logger.info(
       {
@@ -33,6 +34,7 @@ export function hookRoutes(options: HookRouteOptions): Router {
         hookInstance: result.request.hookInstance,
         serviceId: result.service.id,
         hook: result.service.hook,
+        iss: cdsClientOf(res)?.iss,
         crdVersion: result.options.version,
         durationMs: Math.round((performance.now() - started) * 10) / 10,
         orders: result.judged.map((j) => ({
