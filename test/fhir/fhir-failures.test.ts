@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { cardsOf, coverageInformationFor } from '../support/coverage-information.js';
-import { buildEncounter, buildMedicationAdministration, buildPatient, buildProcedure, cpt, hcpcs, PATIENT_ID } from '../support/fhir-factories.js';
+import { buildEncounter, buildMedicationAdministration, buildPatient, buildProcedure, cpt, hcpcs, PATIENT_ID, searchset } from '../support/fhir-factories.js';
 import {
   answersWith,
   brokenJson,
@@ -29,6 +29,7 @@ const SETTINGS = {
   FHIR_QUERY_TIMEOUT_MS: '400',
   FHIR_MAX_PAGES: '3',
   FHIR_MAX_RESPONSE_BYTES: '65536',
+  FHIR_MAX_ENTRIES: '50',
 };
 /** A hang guard: a test that waits past this has failed (timing goals are measured by the benchmark). */
 const GUARD = { timeout: 10_000 };
@@ -109,6 +110,18 @@ const FAILURES: readonly FailureCase[] = [
   },
   { name: 'sends an oversized answer without Content-Length', fault: () => oversized(300_000), kind: 'too-large', reason: /answer was larger than the 64 kB the service accepts/ },
   { name: 'sends an oversized answer with Content-Length', fault: () => oversizedDeclared(300_000), kind: 'too-large', reason: /answer was larger than the 64 kB the service accepts/ },
+  {
+    name: 'returns more entries than FHIR_MAX_ENTRIES',
+    fault: () => answersWith(searchset(Array.from({ length: 60 }, () => buildProcedure({ code: cpt('99213') })))),
+    kind: 'too-many-entries',
+    reason: /returned more than 50 results; only the first were read/,
+  },
+  {
+    name: 'redirects to itself, again and again',
+    fault: () => redirectTo((path) => `${server.url}/${path}`),
+    kind: 'redirect',
+    reason: /redirected more than 3 times/,
+  },
   {
     name: 'redirects to another origin',
     fault: () => redirectTo((path) => `${elsewhere.url}/${path}`),
@@ -202,6 +215,20 @@ describe('A failing FHIR server never fails the hook: the order is judged on wha
     assert.ok(cardsOf(res.body).some((c) => /The member's Coverage could not be read from the EHR/.test(plain(c.detail))));
     const summary = logs.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l['event'] === 'fhir-queries');
     assert.deepEqual(summary?.['failed'], 7);
+  });
+});
+
+describe('A FHIR server that cannot be reached', () => {
+  it('a refused connection makes the history unreadable; the hook still answers', GUARD, async () => {
+    const gone = await startFhirTestServer();
+    const url = gone.url;
+    await gone.close();
+    const { patient, coverage } = asPrefetch(eligibleMantleCellRecord());
+    const res = await postHook(app, ORDER_SIGN, buildHookRequest({ prefetch: { patient, coverage }, fhirServer: url, accessToken: TOKEN, extension: CRD_22 }));
+    assert.equal(res.status, 200);
+    assert.equal(coverageInformationFor(res.body, ORDER)!.covered, 'indeterminate');
+    assert.match(plain(unreadableCard(res.body)!.detail), /The procedure history could not be read \(the EHR's FHIR server could not be reached\)/);
+    assert.match(logs.join('\n'), /"failure":"unreachable","code":"ECONNREFUSED"/);
   });
 });
 

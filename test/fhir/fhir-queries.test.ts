@@ -259,6 +259,14 @@ describe('412 only when data is missing and there is no FHIR server to ask (CDS 
     assert.deepEqual(server.requests, []);
   });
 
+  it('a fhirServer with a query string is not queried (it must be the base URL)', async () => {
+    await server.load(eligibleMantleCellRecord());
+    const res = await postHook(app, ORDER_SIGN, buildHookRequest({ prefetch: {}, fhirServer: `${server.url}?tenant=1` }));
+    assert.equal(res.status, 412);
+    assert.match(res.body.issue[0].details.text, /base URL/);
+    assert.deepEqual(server.requests, []);
+  });
+
   it('a paginated prefetch with no fhirServer is judged on its first page, and the card says the rest was not read', async () => {
     const firstPage = { ...searchset([]), link: [{ relation: 'next', url: `https://ehr.example.org/fhir/Procedure?page=2` }] };
     const prefetch = { ...asPrefetch(eligibleMantleCellRecord()), procedures: firstPage };
