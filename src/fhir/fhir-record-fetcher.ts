@@ -9,8 +9,13 @@ import type { PrefetchValue } from './prefetch.js';
 import { fillTemplate, type RecordSource } from './record-sources.js';
 import { parseReference } from './references.js';
 
-/** Most Medications read for one call; orders and history rarely reference more. */
-const MAX_MEDICATION_READS = 20;
+/**
+ * Medication reads: at most this many per fetch, this many at a time. An
+ * oncology history can reference dozens of distinct Medications; the bound
+ * and the deadline keep a long one from swamping the EHR's server.
+ */
+const MAX_MEDICATION_READS = 100;
+const MEDICATION_READS_AT_ONCE = 10;
 
 /** What one record source gave: its resources (possibly partial) and, if it failed, why. */
 interface SourceResult {
@@ -56,7 +61,7 @@ export function createFhirRecordFetcher(settings: FhirQueryConfig, logger: Logge
     async fetchMedications(request, references): Promise<FetchedMedications> {
       const session = new QuerySession(request, settings, logger);
       const ids = [...new Set(references.map((r) => session.medicationId(r)).filter((id): id is string => id !== undefined))];
-      const results = await Promise.all(ids.slice(0, MAX_MEDICATION_READS).map((id) => session.readMedication(id)));
+      const results = await mapAtMost(MEDICATION_READS_AT_ONCE, ids.slice(0, MAX_MEDICATION_READS), (id) => session.readMedication(id));
       const medications = results.flatMap((r) => r.resources as Medication[]);
       const failure = results.find((r) => r.failure)?.failure;
       const unavailable: UnavailablePart[] = [];
@@ -225,6 +230,20 @@ class QuerySession {
       'FHIR queries done',
     );
   }
+}
+
+/** Maps with at most `limit` calls in flight; results keep the input order. */
+async function mapAtMost<T, R>(limit: number, items: readonly T[], fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
 }
 
 function asFailure(error: unknown): FhirQueryFailure {

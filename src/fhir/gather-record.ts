@@ -23,11 +23,11 @@ export interface RecordRequest {
 
 /** Fetches what prefetch lacked from the EHR's FHIR server (src/fhir/fhir-record-fetcher.ts). */
 export interface RecordFetcher {
-  /** Why the request's fhirServer cannot be queried (none sent, plain http not allowed), or undefined when it can. */
-  refusal(request: RecordRequest): string | undefined;
   fetchMissing(request: RecordRequest, missing: readonly RecordSource[], pages: readonly { source: RecordSource; next: string }[]): Promise<FetchedParts>;
-  /** Reads Medications by reference (`Medication/x`), one read each. */
-  fetchMedications(request: RecordRequest, references: readonly string[]): Promise<FetchedMedications>;
+  /** Reads Medications by reference (`Medication/x`), one read each. A fetcher without it reads none. */
+  fetchMedications?(request: RecordRequest, references: readonly string[]): Promise<FetchedMedications>;
+  /** Why the request's fhirServer cannot be queried (e.g. plain http not allowed), or undefined when it can. */
+  refusal?(request: RecordRequest): string | undefined;
 }
 
 export interface FetchedParts {
@@ -86,8 +86,8 @@ export async function gatherPatientRecord(request: RecordRequest, fetcher: Recor
   // History entries may name their drug only by a Medication reference; a prior CAR-T product hides behind it.
   const history = ['medicationRequests', 'medicationAdministrations', 'medicationStatements'] as const;
   const references = unresolvedMedicationReferences(history.flatMap((p) => parts.get(p) ?? []), medications);
-  if (references.length > 0) {
-    const fetched = await fetcher!.fetchMedications(request, references);
+  if (references.length > 0 && fetcher?.fetchMedications) {
+    const fetched = await fetcher.fetchMedications(request, references);
     medications.push(...fetched.medications);
     unavailable.push(...fetched.unavailable);
   }
@@ -102,13 +102,13 @@ export async function gatherPatientRecord(request: RecordRequest, fetcher: Recor
  * logs it.
  */
 export async function fetchOrderMedications(request: RecordRequest, references: readonly string[], fetcher: RecordFetcher | undefined): Promise<Medication[]> {
-  if (references.length === 0 || refusalOf(request, fetcher)) return [];
-  const fetched = await fetcher!.fetchMedications(request, references);
+  if (references.length === 0 || refusalOf(request, fetcher) || !fetcher?.fetchMedications) return [];
+  const fetched = await fetcher.fetchMedications(request, references);
   return [...fetched.medications];
 }
 
 function refusalOf(request: RecordRequest, fetcher: RecordFetcher | undefined): string | undefined {
   if (!request.fhirServer) return 'the request has no fhirServer to query for it';
   if (!fetcher) return 'the service has no FHIR client configured';
-  return fetcher.refusal(request);
+  return fetcher.refusal?.(request);
 }

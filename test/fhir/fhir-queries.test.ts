@@ -15,7 +15,7 @@ import {
   rxnorm,
   searchset,
 } from '../support/fhir-factories.js';
-import { startFhirTestServer, type FhirTestServer } from '../support/fhir-test-server.js';
+import { send, startFhirTestServer, type FhirTestServer } from '../support/fhir-test-server.js';
 import { forType, status } from '../support/fhir-faults.js';
 import { buildHookRequest, ORDER_SELECT, ORDER_SIGN } from '../support/hook-requests.js';
 import { asPrefetch, eligibleMantleCellRecord } from '../support/patient-scenarios.js';
@@ -328,6 +328,25 @@ describe('Medications that orders reference are read from the FHIR server', () =
     const { res } = await sign({ record: eligibleMantleCellRecord({ medicationAdministrations: [administration] }), fhirServer: server.url, accessToken: TOKEN });
     assert.equal(res.status, 200);
     assert.deepEqual(server.paths(), ['Medication/med-yescarta']);
+    assert.equal(coverageInformationFor(res.body, ORDER)!.covered, 'not-covered');
+  });
+
+  it('many referenced Medications are all read, at most 10 at a time', async () => {
+    let inFlight = 0;
+    let most = 0;
+    server.inject(forType('Medication'), async (req, res) => {
+      inFlight += 1;
+      most = Math.max(most, inFlight);
+      await new Promise((resolve) => setTimeout(resolve, 15));
+      inFlight -= 1;
+      const id = req.url!.split('/').at(-1)!;
+      send(res, 200, buildMedication({ id, code: id === 'med-24' ? hcpcs('Q2041') : rxnorm(`1000${id.slice(4)}`) }));
+    });
+    const administrations = Array.from({ length: 25 }, (_, i) => byMedicationReference(buildMedicationAdministration(), `Medication/med-${i}`));
+    const { res } = await sign({ record: eligibleMantleCellRecord({ medicationAdministrations: administrations }), fhirServer: server.url, accessToken: TOKEN });
+    assert.equal(server.paths().length, 25);
+    assert.ok(most <= 10, `at most 10 reads at once, saw ${most}`);
+    assert.ok(most > 1, 'reads run in parallel');
     assert.equal(coverageInformationFor(res.body, ORDER)!.covered, 'not-covered');
   });
 
