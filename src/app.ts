@@ -1,5 +1,6 @@
 import express, { type Express, type Response } from 'express';
 import type { Config } from './config.js';
+import { createFhirRecordFetcher } from './fhir/fhir-record-fetcher.js';
 import type { RecordFetcher } from './fhir/gather-record.js';
 import type { Discovery } from './hooks/discovery.js';
 import type { HookResult } from './hooks/handle-order-hook.js';
@@ -33,7 +34,13 @@ export function createApp(deps: AppDependencies): Express {
     hookRoutes({
       config,
       logger,
-      hooks: { policy: deps.policy, discovery: deps.discovery, fetcher: deps.fetcher, now: deps.now ?? (() => new Date()) },
+      hooks: {
+        policy: deps.policy,
+        discovery: deps.discovery,
+        // The EHR's FHIR server is queried for what prefetch lacks (src/fhir/fhir-record-fetcher.ts).
+        fetcher: deps.fetcher ?? createFhirRecordFetcher(config.fhirQueries, logger),
+        now: deps.now ?? (() => new Date()),
+      },
       onAnswered: deps.onAnswered,
     }),
   );

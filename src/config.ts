@@ -21,7 +21,30 @@ const Env = z.object({
   NODE_ENV: z.string().optional(),
   POLICY_DIR: z.string().default(fromRoot('policies', 'tecartus-carepartners-ct')),
   DISCOVERY_FILE: z.string().default(fromRoot('discovery.json')),
+  // CRD found-2: answer within 5 s; the FHIR queries of one call get well under that.
+  FHIR_DEADLINE_MS: z.coerce.number().int().min(100).max(30_000).default(3000),
+  FHIR_QUERY_TIMEOUT_MS: z.coerce.number().int().min(50).max(30_000).default(2000),
+  FHIR_MAX_PAGES: z.coerce.number().int().min(1).max(1000).default(10),
+  FHIR_MAX_ENTRIES: z.coerce.number().int().min(1).max(1_000_000).default(2000),
+  FHIR_MAX_RESPONSE_BYTES: z.coerce.number().int().min(1024).default(5 * 1024 * 1024),
+  FHIR_ALLOW_HTTP: z.stringbool().default(false),
 });
+
+/** How the service queries the EHR's FHIR server for what prefetch lacks (src/fhir/fhir-record-fetcher.ts). */
+export interface FhirQueryConfig {
+  /** One deadline for all FHIR queries of a hook call, counted from the start of the call. */
+  readonly deadlineMs: number;
+  /** Longest wait for one HTTP request (each page of a search is one). */
+  readonly queryTimeoutMs: number;
+  /** Most pages read for one search, the first included. */
+  readonly maxPages: number;
+  /** Most entries kept for one search. */
+  readonly maxEntries: number;
+  /** Largest response body accepted; larger ones are refused. */
+  readonly maxResponseBytes: number;
+  /** Allow a plain-http fhirServer (local testing only; CDS Hooks: https for production data). */
+  readonly allowHttp: boolean;
+}
 
 export interface Config {
   readonly port: number;
@@ -34,6 +57,7 @@ export interface Config {
   readonly production: boolean;
   readonly policyDir: string;
   readonly discoveryFile: string;
+  readonly fhirQueries: FhirQueryConfig;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -49,5 +73,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     production: e.NODE_ENV === 'production',
     policyDir: e.POLICY_DIR,
     discoveryFile: e.DISCOVERY_FILE,
+    fhirQueries: {
+      deadlineMs: e.FHIR_DEADLINE_MS,
+      queryTimeoutMs: e.FHIR_QUERY_TIMEOUT_MS,
+      maxPages: e.FHIR_MAX_PAGES,
+      maxEntries: e.FHIR_MAX_ENTRIES,
+      maxResponseBytes: e.FHIR_MAX_RESPONSE_BYTES,
+      allowHttp: e.FHIR_ALLOW_HTTP,
+    },
   };
 }

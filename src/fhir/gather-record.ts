@@ -4,21 +4,30 @@ import { assembleRecord } from './assemble-record.js';
 import type { PatientRecord, RecordPart, UnavailablePart } from './patient-record.js';
 import type { PrefetchReading } from './prefetch.js';
 import type { RecordSource } from './record-sources.js';
+import { unresolvedMedicationReferences } from './references.js';
 
 /** What the service knows about where to get the record for one call. */
 export interface RecordRequest {
   readonly sources: readonly RecordSource[];
   readonly prefetch: PrefetchReading;
-  /** Medications found in draftOrders. */
+  /** Medications found in draftOrders, or read from the FHIR server for them. */
   readonly draftMedications: readonly Medication[];
   readonly fhirServer?: string | undefined;
   readonly accessToken?: string | undefined;
   readonly context: Readonly<Record<string, unknown>>;
+  /** When the hook call began (performance.now()): the one FHIR deadline counts from here. */
+  readonly startedAt: number;
+  /** For log lines. */
+  readonly hookInstance?: string | undefined;
 }
 
-/** Fetches what prefetch lacked from the EHR's FHIR server (src/fhir/fhir-queries.ts). */
+/** Fetches what prefetch lacked from the EHR's FHIR server (src/fhir/fhir-record-fetcher.ts). */
 export interface RecordFetcher {
   fetchMissing(request: RecordRequest, missing: readonly RecordSource[], pages: readonly { source: RecordSource; next: string }[]): Promise<FetchedParts>;
+  /** Reads Medications by reference (`Medication/x`), one read each. A fetcher without it reads none. */
+  fetchMedications?(request: RecordRequest, references: readonly string[]): Promise<FetchedMedications>;
+  /** Why the request's fhirServer cannot be queried (e.g. plain http not allowed), or undefined when it can. */
+  refusal?(request: RecordRequest): string | undefined;
 }
 
 export interface FetchedParts {
@@ -27,11 +36,17 @@ export interface FetchedParts {
   readonly unavailable: readonly UnavailablePart[];
 }
 
+export interface FetchedMedications {
+  readonly medications: readonly Medication[];
+  readonly unavailable: readonly UnavailablePart[];
+}
+
 /**
  * Gathers the patient's record: prefetch first, then the FHIR server for
- * anything prefetch did not carry. Without a fhirServer to ask, missing data
- * is a 412 (CDS Hooks); data that was asked for and is simply absent is not
- * (CRD found-32).
+ * anything prefetch did not carry (CDS Hooks 2.0: the service retrieves what
+ * is missing). Without a fhirServer to ask, missing data is a 412 (CDS
+ * Hooks); data that was asked for and is simply absent is not (CRD found-32).
+ * A prefetch value of null is data ("none"), so it is never queried.
  */
 export async function gatherPatientRecord(request: RecordRequest, fetcher: RecordFetcher | undefined): Promise<PatientRecord> {
   const parts = new Map<RecordPart, FhirResource[]>();
@@ -47,21 +62,53 @@ export async function gatherPatientRecord(request: RecordRequest, fetcher: Recor
     }
   }
   const medications = [...request.draftMedications, ...request.prefetch.medications];
-  if (missing.length === 0 && pages.length === 0) return assembleRecord(parts, medications, []);
+  const unavailable: UnavailablePart[] = [];
+  const refusal = refusalOf(request, fetcher);
 
-  if (!request.fhirServer || !fetcher) {
-    if (missing.length > 0) {
-      throw preconditionFailed(
-        `The Tecartus decision needs data the request did not prefetch (${missing.map((s) => s.key).join(', ')}) and the request has no fhirServer to query for it.`,
-        missing.map((s) => `prefetch.${s.key}`),
-      );
-    }
+  if (missing.length > 0 && refusal) {
+    throw preconditionFailed(
+      `The Tecartus decision needs data the request did not prefetch (${missing.map((s) => s.key).join(', ')}) and ${refusal}.`,
+      missing.map((s) => `prefetch.${s.key}`),
+    );
+  }
+  if (refusal) {
     // A paginated prefetch with no server to page through: decide on the first page, and say so.
-    const unavailable = pages.map(({ source }) => ({ part: source.part, reason: 'prefetch was paginated and the request has no fhirServer to read the other pages' }));
+    for (const { source } of pages) unavailable.push({ part: source.part, reason: `the prefetch was paginated and ${refusal}` });
     return assembleRecord(parts, medications, unavailable);
   }
+  if (missing.length > 0 || pages.length > 0) {
+    const fetched = await fetcher!.fetchMissing(request, missing, pages);
+    for (const [part, resources] of fetched.resources) parts.set(part, [...(parts.get(part) ?? []), ...resources]);
+    medications.push(...fetched.medications);
+    unavailable.push(...fetched.unavailable);
+  }
 
-  const fetched = await fetcher.fetchMissing(request, missing, pages);
-  for (const [part, resources] of fetched.resources) parts.set(part, [...(parts.get(part) ?? []), ...resources]);
-  return assembleRecord(parts, [...medications, ...fetched.medications], fetched.unavailable);
+  // History entries may name their drug only by a Medication reference; a prior CAR-T product hides behind it.
+  const history = ['medicationRequests', 'medicationAdministrations', 'medicationStatements'] as const;
+  const references = unresolvedMedicationReferences(history.flatMap((p) => parts.get(p) ?? []), medications);
+  if (references.length > 0 && fetcher?.fetchMedications) {
+    const fetched = await fetcher.fetchMedications(request, references);
+    medications.push(...fetched.medications);
+    unavailable.push(...fetched.unavailable);
+  }
+  return assembleRecord(parts, medications, unavailable);
+}
+
+/**
+ * Reads the Medications that draft orders reference but the request did not
+ * carry. This is the only FHIR query made before a Tecartus order is known:
+ * without the Medication the order cannot be classified at all. A failed
+ * read leaves the order unclassified (not judged as Tecartus); the fetcher
+ * logs it.
+ */
+export async function fetchOrderMedications(request: RecordRequest, references: readonly string[], fetcher: RecordFetcher | undefined): Promise<Medication[]> {
+  if (references.length === 0 || refusalOf(request, fetcher) || !fetcher?.fetchMedications) return [];
+  const fetched = await fetcher.fetchMedications(request, references);
+  return [...fetched.medications];
+}
+
+function refusalOf(request: RecordRequest, fetcher: RecordFetcher | undefined): string | undefined {
+  if (!request.fhirServer) return 'the request has no fhirServer to query for it';
+  if (!fetcher) return 'the service has no FHIR client configured';
+  return fetcher.refusal?.(request);
 }

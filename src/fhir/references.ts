@@ -1,4 +1,4 @@
-import type { Medication, Reference, Resource } from 'fhir/r4.js';
+import type { FhirResource, Medication, Reference, Resource } from 'fhir/r4.js';
 
 export interface ParsedReference {
   readonly resourceType: string;
@@ -34,4 +34,21 @@ export function resolveMedication(
   const parsed = parseReference(reference);
   if (!parsed || parsed.resourceType !== 'Medication') return undefined;
   return known.find((m) => m.id === parsed.id);
+}
+
+/**
+ * The `medicationReference`s of medication records (orders, administrations,
+ * statements) that point to a Medication neither contained nor among the
+ * known ones: those the FHIR server must be asked for. Unique, in order.
+ */
+export function unresolvedMedicationReferences(resources: readonly FhirResource[], known: readonly Medication[]): string[] {
+  const out = new Set<string>();
+  for (const r of resources) {
+    const holder = r as { medicationReference?: Reference; contained?: Resource[] };
+    const reference = holder.medicationReference?.reference;
+    if (typeof reference !== 'string' || reference.startsWith('#')) continue;
+    if (parseReference(reference)?.resourceType !== 'Medication') continue;
+    if (!resolveMedication(holder.medicationReference, holder, known)) out.add(reference);
+  }
+  return [...out];
 }

@@ -1,6 +1,6 @@
 import type { FhirResource, Medication } from 'fhir/r4.js';
 import { dayIn, formatDay } from '../fhir/dates.js';
-import { gatherPatientRecord, type RecordFetcher } from '../fhir/gather-record.js';
+import { fetchOrderMedications, gatherPatientRecord, type RecordFetcher, type RecordRequest } from '../fhir/gather-record.js';
 import { readPrefetch } from '../fhir/prefetch.js';
 import { sourcesFor } from '../fhir/record-sources.js';
 import { referenceTo } from '../fhir/references.js';
@@ -53,6 +53,7 @@ export interface HookResult {
  * the record, judge each order, answer with cards and coverage information.
  */
 export async function handleOrderHook(call: HookCall, deps: HookDependencies): Promise<HookResult> {
+  const startedAt = performance.now();
   const service = deps.discovery.services.get(call.serviceId);
   if (!service) throw notFound(`There is no CDS service "${call.serviceId}" here; GET /cds-services lists the services.`);
   const request = parseHookRequest(call.body, service.hook);
@@ -68,23 +69,29 @@ export async function handleOrderHook(call: HookCall, deps: HookDependencies): P
   // order-select: decision support focuses on the selected orders only.
   const selected = service.hook === 'order-select' ? new Set(request.context.selections) : undefined;
   const candidates = entries.filter((r) => ORDER_RESOURCE_TYPES.has(r.resourceType) && (!selected || selected.has(referenceTo(r))));
+  const recordRequest: RecordRequest = {
+    sources,
+    prefetch,
+    draftMedications,
+    fhirServer: request.fhirServer,
+    accessToken: request.fhirAuthorization?.access_token,
+    context,
+    startedAt,
+    hookInstance: request.hookInstance,
+  };
   const knownMedications = [...draftMedications, ...prefetch.medications];
-  const policyOrders = candidates.filter((order) => matchPolicyOrder(order, deps.policy, knownMedications).kind === 'match');
+  let matches = candidates.map((order) => matchPolicyOrder(order, deps.policy, knownMedications));
+  const unresolved = [...new Set(matches.flatMap((m) => (m.kind === 'unresolved-medication' ? [m.reference] : [])))];
+  // An order naming its drug only by a Medication the request did not carry cannot be classified
+  // without reading it: the one FHIR query made before a Tecartus order is known.
+  const orderMedications = await fetchOrderMedications(recordRequest, unresolved, deps.fetcher);
+  if (orderMedications.length > 0) matches = candidates.map((order) => matchPolicyOrder(order, deps.policy, [...knownMedications, ...orderMedications]));
+  const policyOrders = candidates.filter((_, i) => matches[i]!.kind === 'match');
 
   const empty = (): HookResult => ({ service, request, options, judged: [], response: respond(service.hook, [], []) });
   if (policyOrders.length === 0) return empty();
 
-  const record = await gatherPatientRecord(
-    {
-      sources,
-      prefetch,
-      draftMedications,
-      fhirServer: request.fhirServer,
-      accessToken: request.fhirAuthorization?.access_token,
-      context,
-    },
-    deps.fetcher,
-  );
+  const record = await gatherPatientRecord({ ...recordRequest, draftMedications: [...draftMedications, ...orderMedications] }, deps.fetcher);
 
   const callDay = dayIn(deps.policy.definition.timeZone, deps.now());
   const decisions = policyOrders.map((order) => evaluateTecartusOrder({ policy: deps.policy, order, record, draftOrderRefs, callDay }));

@@ -41,7 +41,7 @@ const CRITERION_NAMES = {
   age: 'age 18 or older',
   'no-prior-car-t': 'no prior CAR-T therapy',
   'one-infusion': 'one-time infusion',
-  setting: 'setting',
+  setting: 'inpatient or outpatient setting',
 } as const;
 
 /**

@@ -1,4 +1,4 @@
-import type { AssessmentContext, CriterionAssessment } from '../assessment-context.js';
+import { unavailableAmong, type AssessmentContext, type CriterionAssessment } from '../assessment-context.js';
 import { runChecks } from './order-checks.js';
 
 /**
@@ -13,7 +13,12 @@ export function assessOutpatientSetting(context: AssessmentContext): CriterionAs
     ...runChecks(policy.orderChecks.outpatientOrder, order),
     ...(record.encounter ? runChecks(policy.orderChecks.outpatientEncounter, record.encounter) : []),
   ];
-  if (evidence.length === 0) return { result: { criterion: 'setting', status: 'met', evidence: [] }, findings: [] };
+  if (evidence.length === 0) {
+    // An unreadable Encounter may be the ambulatory one that needs the attestation.
+    const blockedBy = unavailableAmong(context, ['encounter']);
+    if (blockedBy.length > 0) return { result: { criterion: 'setting', status: 'unknown', finding: 'data-unavailable', evidence: [] }, findings: [], blockedBy };
+    return { result: { criterion: 'setting', status: 'met', evidence: [] }, findings: [] };
+  }
   return {
     result: { criterion: 'setting', status: 'unknown', finding: 'outpatient-attestation', evidence },
     findings: [

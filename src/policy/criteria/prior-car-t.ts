@@ -19,7 +19,8 @@ const REQUEST_STRENGTH: Record<string, Strength> = { completed: 'strong', active
 
 type Strength = 'strong' | 'weak';
 
-const HISTORY_PARTS: readonly RecordPart[] = ['procedures', 'medicationAdministrations', 'medicationStatements', 'medicationRequests', 'conditions'];
+/** Where prior CAR-T shows; `medications`: the Medications history entries reference, where the product's code may be. */
+const HISTORY_PARTS: readonly RecordPart[] = ['procedures', 'medicationAdministrations', 'medicationStatements', 'medicationRequests', 'conditions', 'medications'];
 
 /**
  * Limitation: one infusion in a lifetime; no Tecartus after any prior CAR-T

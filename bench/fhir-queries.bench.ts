@@ -1,0 +1,160 @@
+/**
+ * Benchmark: how long a Tecartus order-sign takes when the whole record must
+ * be queried from the EHR's FHIR server (nothing prefetched).
+ *
+ * 1. Eight queries (Patient, Coverage, Encounter, Condition, Procedure,
+ *    MedicationRequest, MedicationAdministration, MedicationStatement), each
+ *    answered after 200 ms: the queries run in parallel, so the hook should
+ *    answer in under 400 ms.
+ * 2. A FHIR server that accepts connections and never answers: the hook
+ *    should answer within the FHIR deadline plus 100 ms.
+ *
+ * The service runs for real (createApp, listening on 127.0.0.1) and is called
+ * over HTTP. Prints a table of medians; exits with code 1 if a target is missed.
+ * Run: npm run bench:fhir
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { FhirResource } from 'fhir/r4.js';
+import { createApp } from '../src/app.js';
+import { loadConfig } from '../src/config.js';
+import { loadDiscovery } from '../src/hooks/discovery.js';
+import { createLogger } from '../src/logger.js';
+import { loadPolicy } from '../src/policy/load-policy.js';
+import { buildEncounter, PATIENT_ID, searchset } from '../test/support/fhir-factories.js';
+import { buildHookRequest, ORDER_SIGN } from '../test/support/hook-requests.js';
+import { eligibleMantleCellRecord } from '../test/support/patient-scenarios.js';
+
+const DELAY_MS = 200;
+const RUNS = 15;
+const WARM_UP = 3;
+
+interface Row {
+  scenario: string;
+  runs: number;
+  medianMs: number;
+  maxMs: number;
+  target: string;
+  ok: boolean;
+}
+
+/** A FHIR server answering the eight record queries, each after `delayMs`; `null` never answers. */
+async function startSlowFhirServer(delayMs: number | null): Promise<{ url: string; requests: () => number; close: () => Promise<void> }> {
+  const encounter = buildEncounter();
+  const record = eligibleMantleCellRecord();
+  const answers: Record<string, FhirResource> = {
+    [`Patient/${PATIENT_ID}`]: record.patient!,
+    [`Encounter/${encounter.id}`]: encounter,
+    Coverage: searchset(record.coverage!),
+    Condition: searchset(record.conditions!),
+    Procedure: searchset([]),
+    MedicationRequest: searchset([]),
+    MedicationAdministration: searchset([]),
+    MedicationStatement: searchset([]),
+  };
+  let count = 0;
+  const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    count += 1;
+    if (delayMs === null) return;
+    const path = new URL(req.url ?? '/', 'http://x').pathname.replace(/^\/fhir\//, '');
+    const body = answers[path] ?? answers[path.split('/')[0]!];
+    setTimeout(() => {
+      res.writeHead(body ? 200 : 404, { 'content-type': 'application/fhir+json' });
+      res.end(JSON.stringify(body ?? { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'not-found' }] }));
+    }, delayMs);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/fhir`,
+    requests: () => count,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** The service on 127.0.0.1 with the given settings (on top of the environment's). */
+async function startService(env: Record<string, string>): Promise<{ url: string; deadlineMs: number; close: () => Promise<void> }> {
+  const config = loadConfig({ ...process.env, LOG_LEVEL: 'silent', FHIR_ALLOW_HTTP: 'true', ...env });
+  const app = createApp({
+    config,
+    logger: createLogger(config.logLevel),
+    policy: loadPolicy(config.policyDir),
+    discovery: loadDiscovery(config.discoveryFile),
+  });
+  const server = await new Promise<Server>((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    deadlineMs: config.fhirQueries.deadlineMs,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** Times order-sign calls with nothing prefetched; returns each call's milliseconds. */
+async function timeCalls(serviceUrl: string, fhirServer: string, runs: number, expectCoverageInformation: boolean): Promise<number[]> {
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const body = buildHookRequest({ prefetch: {}, encounterId: 'enc-1', fhirServer, accessToken: 'bench-token' });
+    const started = performance.now();
+    const res = await fetch(`${serviceUrl}/cds-services/${ORDER_SIGN}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const answer = (await res.json()) as { systemActions?: unknown[] };
+    times.push(performance.now() - started);
+    if (res.status !== 200) throw new Error(`the hook answered ${res.status}`);
+    // With the record read, the order gets its coverage information; with nothing read there is no Coverage to attach it to.
+    if ((answer.systemActions?.length === 1) !== expectCoverageInformation) throw new Error('unexpected answer: the record was not read as expected');
+  }
+  return times;
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+async function parallelQueries(): Promise<Row> {
+  const fhir = await startSlowFhirServer(DELAY_MS);
+  const service = await startService({});
+  try {
+    await timeCalls(service.url, fhir.url, WARM_UP, true);
+    const before = fhir.requests();
+    const times = await timeCalls(service.url, fhir.url, RUNS, true);
+    const perCall = (fhir.requests() - before) / RUNS;
+    if (perCall !== 8) throw new Error(`expected 8 FHIR queries per call, saw ${perCall}`);
+    const m = median(times);
+    return { scenario: `8 queries, each delayed ${DELAY_MS} ms`, runs: RUNS, medianMs: m, maxMs: Math.max(...times), target: '< 400 ms', ok: m < 400 };
+  } finally {
+    await service.close();
+    await fhir.close();
+  }
+}
+
+async function neverAnswers(label: string, env: Record<string, string>, runs: number): Promise<Row> {
+  const fhir = await startSlowFhirServer(null);
+  const service = await startService(env);
+  try {
+    const times = await timeCalls(service.url, fhir.url, runs, false);
+    const m = median(times);
+    const limit = service.deadlineMs + 100;
+    return { scenario: `FHIR server never answers (${label})`, runs, medianMs: m, maxMs: Math.max(...times), target: `<= ${limit} ms (deadline + 100)`, ok: m <= limit };
+  } finally {
+    await service.close();
+    await fhir.close();
+  }
+}
+
+const rows: Row[] = [
+  await parallelQueries(),
+  await neverAnswers('configured settings', {}, 5),
+  await neverAnswers('deadline 1000 ms before a 5000 ms per-query timeout', { FHIR_DEADLINE_MS: '1000', FHIR_QUERY_TIMEOUT_MS: '5000' }, 5),
+];
+
+console.log('\nFHIR query benchmark (order-sign, nothing prefetched)\n');
+console.table(rows.map((r) => ({ scenario: r.scenario, runs: r.runs, 'median ms': Math.round(r.medianMs), 'max ms': Math.round(r.maxMs), target: r.target, ok: r.ok ? 'yes' : 'NO' })));
+if (rows.some((r) => !r.ok)) process.exitCode = 1;
