@@ -1,5 +1,7 @@
 import express, { type Express, type Response } from 'express';
+import { coverageAssertionRoutes } from './assertions/coverage-assertion-routes.js';
 import type { Config } from './config.js';
+import { feedbackRoutes } from './feedback/feedback-routes.js';
 import type { RecordFetcher } from './fhir/gather-record.js';
 import type { Discovery } from './hooks/discovery.js';
 import type { HookResult } from './hooks/handle-order-hook.js';
@@ -9,6 +11,9 @@ import { notFound } from './http/operation-outcome.js';
 import { policyPageRoutes } from './http/policy-page.js';
 import type { Logger } from './logger.js';
 import type { CompiledPolicy } from './policy/compiled-policy.js';
+import { createDecisionStore } from './store/create-decision-store.js';
+import type { DecisionStore } from './store/decision-store.js';
+import { decisionRecorder } from './store/record-decisions.js';
 
 export interface AppDependencies {
   readonly config: Config;
@@ -19,11 +24,16 @@ export interface AppDependencies {
   readonly now?: () => Date;
   /** Called with every answered hook call before the answer is sent (the audit store writes here). */
   readonly onAnswered?: (result: HookResult, res: Response) => Promise<void> | void;
+  /** Where decisions and feedback are kept; by default the store config.database names (the caller closes it). */
+  readonly store?: DecisionStore;
 }
 
 /** Builds the service as an Express app; tests boot it in-process with supertest. */
 export function createApp(deps: AppDependencies): Express {
   const { config, logger } = deps;
+  const now = deps.now ?? (() => new Date());
+  const store = deps.store ?? createDecisionStore(config.database, logger);
+  const recordDecision = decisionRecorder({ store, policy: deps.policy, logger, now });
   const app = express();
   app.disable('x-powered-by');
   // Requests with draftOrders and prefetched history easily exceed Express's 100 kB default.
@@ -33,10 +43,16 @@ export function createApp(deps: AppDependencies): Express {
     hookRoutes({
       config,
       logger,
-      hooks: { policy: deps.policy, discovery: deps.discovery, fetcher: deps.fetcher, now: deps.now ?? (() => new Date()) },
-      onAnswered: deps.onAnswered,
+      hooks: { policy: deps.policy, discovery: deps.discovery, fetcher: deps.fetcher, now },
+      // The decision is recorded before the answer leaves (a failed write answers 503).
+      onAnswered: async (result, res) => {
+        await recordDecision(result, res);
+        await deps.onAnswered?.(result, res);
+      },
     }),
   );
+  app.use(feedbackRoutes({ store, discovery: deps.discovery, logger, now }));
+  app.use(coverageAssertionRoutes(store, logger));
   app.use(policyPageRoutes(deps.policy, config.policyDir));
 
   app.use((req) => {
