@@ -51,6 +51,7 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE TABLE cards (
         card_uuid TEXT PRIMARY KEY,
         call_id TEXT NOT NULL REFERENCES hook_calls (call_id),
+        position INTEGER NOT NULL,
         indicator TEXT NOT NULL,
         topic TEXT,
         finding TEXT,
@@ -106,6 +107,7 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE TABLE cards (
         card_uuid text PRIMARY KEY,
         call_id uuid NOT NULL REFERENCES hook_calls (call_id),
+        position integer NOT NULL,
         indicator text NOT NULL,
         topic text,
         finding text,

@@ -100,9 +100,9 @@ export class PostgresDecisionStore implements DecisionStore {
       if (c.cards.length > 0) {
         await insertRows(
           client,
-          'INSERT INTO cards (card_uuid, call_id, indicator, topic, finding, orders, override_reasons)',
-          ['', '', '', '', '', '::jsonb', '::jsonb'],
-          c.cards.map((k) => [k.uuid, callId, k.indicator, k.topic ?? null, k.finding ?? null, JSON.stringify(k.orders), JSON.stringify(k.overrideReasons)]),
+          'INSERT INTO cards (card_uuid, call_id, position, indicator, topic, finding, orders, override_reasons)',
+          ['', '', '', '', '', '', '::jsonb', '::jsonb'],
+          c.cards.map((k, i) => [k.uuid, callId, i, k.indicator, k.topic ?? null, k.finding ?? null, JSON.stringify(k.orders), JSON.stringify(k.overrideReasons)]),
           'ON CONFLICT (card_uuid) DO NOTHING',
         );
       }
@@ -128,7 +128,7 @@ export class PostgresDecisionStore implements DecisionStore {
       'SELECT call_id, record FROM order_decisions WHERE call_id = ANY($1::uuid[]) ORDER BY position',
       [ids],
     );
-    const cards = await this.pool.query<CardRow & { call_id: string }>('SELECT * FROM cards WHERE call_id = ANY($1::uuid[]) ORDER BY card_uuid', [ids]);
+    const cards = await this.pool.query<CardRow & { call_id: string }>('SELECT * FROM cards WHERE call_id = ANY($1::uuid[]) ORDER BY position', [ids]);
     return calls.rows.map((c) => ({
       callId: c.call_id,
       hookInstance: c.hook_instance,

@@ -108,7 +108,7 @@ export class SqliteDecisionStore implements DecisionStore {
     );
     const insertOrder = this.db.prepare('INSERT INTO order_decisions (call_id, position, order_reference, determination, assertion_id, record) VALUES (?, ?, ?, ?, ?, ?)');
     const insertCard = this.db.prepare(
-      'INSERT INTO cards (card_uuid, call_id, indicator, topic, finding, orders, override_reasons) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (card_uuid) DO NOTHING',
+      'INSERT INTO cards (card_uuid, call_id, position, indicator, topic, finding, orders, override_reasons) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (card_uuid) DO NOTHING',
     );
     const write = this.db.transaction((): 'recorded' | 'already-recorded' => {
       const callId = randomUUID();
@@ -116,7 +116,7 @@ export class SqliteDecisionStore implements DecisionStore {
       const inserted = insertCall.run(callId, c.hookInstance, c.clientIss, c.serviceId, c.hook, c.crdVersion, c.answeredAt.toISOString(), c.patientId, c.responseSha256);
       if (inserted.changes === 0) return 'already-recorded';
       c.orders.forEach((o, i) => insertOrder.run(callId, i, o.order, o.determination, o.coverageInformation?.assertionId ?? null, JSON.stringify(o)));
-      for (const k of c.cards) insertCard.run(k.uuid, callId, k.indicator, k.topic ?? null, k.finding ?? null, JSON.stringify(k.orders), JSON.stringify(k.overrideReasons));
+      c.cards.forEach((k, i) => insertCard.run(k.uuid, callId, i, k.indicator, k.topic ?? null, k.finding ?? null, JSON.stringify(k.orders), JSON.stringify(k.overrideReasons)));
       return 'recorded';
     });
     return write.immediate();
@@ -125,7 +125,7 @@ export class SqliteDecisionStore implements DecisionStore {
   async findHookCalls(hookInstance: string): Promise<StoredHookCall[]> {
     const calls = this.db.prepare<[string], CallRow>('SELECT * FROM hook_calls WHERE hook_instance = ? ORDER BY answered_at, call_id').all(hookInstance);
     const orders = this.db.prepare<[string], { record: string }>('SELECT record FROM order_decisions WHERE call_id = ? ORDER BY position');
-    const cards = this.db.prepare<[string], CardRow>('SELECT * FROM cards WHERE call_id = ? ORDER BY rowid');
+    const cards = this.db.prepare<[string], CardRow>('SELECT * FROM cards WHERE call_id = ? ORDER BY position');
     return calls.map((c) => ({
       callId: c.call_id,
       hookInstance: c.hook_instance,
