@@ -1,3 +1,4 @@
+import { it } from 'node:test';
 import { PostgresDecisionStore } from '../../src/store/postgres-decision-store.js';
 import { dropSchema, TEST_DATABASE_URL, uniqueSchema, withPostgres } from '../support/postgres.js';
 import { decisionStoreContract } from './decision-store-contract.js';
@@ -10,4 +11,8 @@ decisionStoreContract('PostgreSQL', async () => {
     open: () => new PostgresDecisionStore({ url: TEST_DATABASE_URL, schema, poolMax: 5 }),
     dispose: () => dropSchema(schema),
   };
+});
+
+it('PostgreSQL is reachable at TEST_DATABASE_URL (the store tests never skip it)', async () => {
+  await withPostgres((c) => c.query('SELECT 1'));
 });
