@@ -74,6 +74,7 @@ interface FeedbackRow {
 export class SqliteDecisionStore implements DecisionStore {
   readonly kind = 'sqlite' as const;
   private readonly db: Database.Database;
+  private readonly writeHookCall: ReturnType<SqliteDecisionStore['hookCallWriter']>;
 
   constructor(options: SqliteStoreOptions) {
     if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
@@ -84,6 +85,7 @@ export class SqliteDecisionStore implements DecisionStore {
     this.db.pragma('busy_timeout = 5000');
     this.db.pragma('foreign_keys = ON');
     this.migrate();
+    this.writeHookCall = this.hookCallWriter();
   }
 
   private migrate(): void {
@@ -102,6 +104,11 @@ export class SqliteDecisionStore implements DecisionStore {
   async ready(): Promise<void> {}
 
   async recordHookCall(call: HookCallRecord): Promise<'recorded' | 'already-recorded'> {
+    return this.writeHookCall.immediate(call);
+  }
+
+  /** The hook-call write, prepared once: it runs before every answer. */
+  private hookCallWriter() {
     const insertCall = this.db.prepare(
       `INSERT INTO hook_calls (call_id, hook_instance, client_iss, service_id, hook, crd_version, answered_at, patient_id, response_sha256)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (client_iss, hook_instance, response_sha256) DO NOTHING`,
@@ -110,16 +117,14 @@ export class SqliteDecisionStore implements DecisionStore {
     const insertCard = this.db.prepare(
       'INSERT INTO cards (card_uuid, call_id, position, indicator, topic, finding, orders, override_reasons) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (card_uuid) DO NOTHING',
     );
-    const write = this.db.transaction((): 'recorded' | 'already-recorded' => {
+    return this.db.transaction((c: HookCallRecord): 'recorded' | 'already-recorded' => {
       const callId = randomUUID();
-      const c = call;
       const inserted = insertCall.run(callId, c.hookInstance, c.clientIss, c.serviceId, c.hook, c.crdVersion, c.answeredAt.toISOString(), c.patientId, c.responseSha256);
       if (inserted.changes === 0) return 'already-recorded';
       c.orders.forEach((o, i) => insertOrder.run(callId, i, o.order, o.determination, o.coverageInformation?.assertionId ?? null, JSON.stringify(o)));
       c.cards.forEach((k, i) => insertCard.run(k.uuid, callId, i, k.indicator, k.topic ?? null, k.finding ?? null, JSON.stringify(k.orders), JSON.stringify(k.overrideReasons)));
       return 'recorded';
     });
-    return write.immediate();
   }
 
   async findHookCalls(hookInstance: string): Promise<StoredHookCall[]> {
