@@ -24,7 +24,7 @@ export interface AppDependencies {
   readonly now?: () => Date;
   /** Called with every answered hook call before the answer is sent (the audit store writes here). */
   readonly onAnswered?: (result: HookResult, res: Response) => Promise<void> | void;
-  /** Where decisions and feedback are kept; by default the store config.database names (the caller closes it). */
+  /** Where decisions and feedback are kept; by default a store opened from config.database. The caller that passes one closes it. */
   readonly store?: DecisionStore;
 }
 
