@@ -1,5 +1,7 @@
 import express, { type Express, type Response } from 'express';
+import { coverageAssertionRoutes } from './assertions/coverage-assertion-routes.js';
 import type { Config } from './config.js';
+import { feedbackRoutes } from './feedback/feedback-routes.js';
 import { createFhirRecordFetcher } from './fhir/fhir-record-fetcher.js';
 import type { RecordFetcher } from './fhir/gather-record.js';
 import type { Discovery } from './hooks/discovery.js';
@@ -10,6 +12,9 @@ import { notFound } from './http/operation-outcome.js';
 import { policyPageRoutes } from './http/policy-page.js';
 import type { Logger } from './logger.js';
 import type { CompiledPolicy } from './policy/compiled-policy.js';
+import { createDecisionStore } from './store/create-decision-store.js';
+import type { DecisionStore } from './store/decision-store.js';
+import { decisionRecorder } from './store/record-decisions.js';
 
 export interface AppDependencies {
   readonly config: Config;
@@ -20,11 +25,16 @@ export interface AppDependencies {
   readonly now?: () => Date;
   /** Called with every answered hook call before the answer is sent (the audit store writes here). */
   readonly onAnswered?: (result: HookResult, res: Response) => Promise<void> | void;
+  /** Where decisions and feedback are kept; by default a store opened from config.database. The caller that passes one closes it. */
+  readonly store?: DecisionStore;
 }
 
 /** Builds the service as an Express app; tests boot it in-process with supertest. */
 export function createApp(deps: AppDependencies): Express {
   const { config, logger } = deps;
+  const now = deps.now ?? (() => new Date());
+  const store = deps.store ?? createDecisionStore(config.database, logger);
+  const recordDecision = decisionRecorder({ store, policy: deps.policy, logger, now });
   const app = express();
   app.disable('x-powered-by');
   // Requests with draftOrders and prefetched history easily exceed Express's 100 kB default.
@@ -39,11 +49,17 @@ export function createApp(deps: AppDependencies): Express {
         discovery: deps.discovery,
         // The EHR's FHIR server is queried for what prefetch lacks (src/fhir/fhir-record-fetcher.ts).
         fetcher: deps.fetcher ?? createFhirRecordFetcher(config.fhirQueries, logger),
-        now: deps.now ?? (() => new Date()),
+        now,
       },
-      onAnswered: deps.onAnswered,
+      // The decision is recorded before the answer leaves (a failed write answers 503).
+      onAnswered: async (result, res) => {
+        await recordDecision(result, res);
+        await deps.onAnswered?.(result, res);
+      },
     }),
   );
+  app.use(feedbackRoutes({ store, discovery: deps.discovery, logger, now }));
+  app.use(coverageAssertionRoutes(store, logger));
   app.use(policyPageRoutes(deps.policy, config.policyDir));
 
   app.use((req) => {

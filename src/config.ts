@@ -28,6 +28,23 @@ const Env = z.object({
   FHIR_MAX_ENTRIES: z.coerce.number().int().min(1).max(1_000_000).default(2000),
   FHIR_MAX_RESPONSE_BYTES: z.coerce.number().int().min(1024).default(5 * 1024 * 1024),
   FHIR_ALLOW_HTTP: z.stringbool().default(false),
+  DATABASE_URL: z
+    .string()
+    .trim()
+    .min(1)
+    .refine((u) => !/^[a-z][a-z0-9+.-]*:\/\//i.test(u) || /^(postgres|postgresql|sqlite):\/\//i.test(u), 'postgres://..., sqlite:<file>, a file path or :memory:')
+    .optional(),
+  DATABASE_SCHEMA: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'a lower-case PostgreSQL schema name')
+    .default('public'),
+  DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(500).default(10),
+  SQLITE_SYNCHRONOUS: z
+    .string()
+    .transform((s) => s.toUpperCase())
+    .pipe(z.enum(['NORMAL', 'FULL']))
+    .default('NORMAL'),
+  RETENTION_DAYS: z.coerce.number().int().min(1).default(3650),
 });
 
 /** How the service queries the EHR's FHIR server for what prefetch lacks (src/fhir/fhir-record-fetcher.ts). */
@@ -58,7 +75,21 @@ export interface Config {
   readonly policyDir: string;
   readonly discoveryFile: string;
   readonly fhirQueries: FhirQueryConfig;
+  /** Where decisions and feedback are kept (src/store). */
+  readonly database: DatabaseSettings;
+  /** Records older than this many days are purged. */
+  readonly retentionDays: number;
 }
+
+/**
+ * The decision store: PostgreSQL when DATABASE_URL is a postgres:// URL (a
+ * fleet shares it), otherwise an SQLite file (the default needs no setup).
+ */
+export type DatabaseSettings =
+  | { readonly kind: 'sqlite'; readonly path: string; readonly synchronous: 'NORMAL' | 'FULL' }
+  | { readonly kind: 'postgres'; readonly url: string; readonly schema: string; readonly poolMax: number };
+
+export const DEFAULT_SQLITE_PATH = fromRoot('data', 'tecartus-cds.sqlite');
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = Env.safeParse(env);
@@ -81,5 +112,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxResponseBytes: e.FHIR_MAX_RESPONSE_BYTES,
       allowHttp: e.FHIR_ALLOW_HTTP,
     },
+    database: databaseSettings(e),
+    retentionDays: e.RETENTION_DAYS,
   };
+}
+
+function databaseSettings(e: z.infer<typeof Env>): DatabaseSettings {
+  const url = e.DATABASE_URL;
+  if (url && /^postgres(ql)?:\/\//i.test(url)) return { kind: 'postgres', url, schema: e.DATABASE_SCHEMA, poolMax: e.DATABASE_POOL_MAX };
+  // `sqlite:<path>` or a bare path; `:memory:` keeps nothing (tests).
+  const path = url?.replace(/^sqlite:(\/\/)?/i, '') || DEFAULT_SQLITE_PATH;
+  return { kind: 'sqlite', path, synchronous: e.SQLITE_SYNCHRONOUS };
 }

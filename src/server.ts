@@ -3,12 +3,26 @@ import { loadConfig } from './config.js';
 import { loadDiscovery } from './hooks/discovery.js';
 import { createLogger } from './logger.js';
 import { loadPolicy } from './policy/load-policy.js';
+import { createDecisionStore, describeDatabase } from './store/create-decision-store.js';
+import type { DecisionStore } from './store/decision-store.js';
+import { scheduleRetentionPurge } from './store/retention.js';
 
 const config = loadConfig();
 const logger = createLogger(config.logLevel);
 const policy = loadPolicy(config.policyDir);
 const discovery = loadDiscovery(config.discoveryFile);
-const app = createApp({ config, logger, policy, discovery });
+// A decision that cannot be recorded must not be given: no store, no service.
+let store: DecisionStore;
+try {
+  store = createDecisionStore(config.database, logger);
+  await store.ready();
+} catch (error) {
+  logger.fatal({ ...describeDatabase(config.database), err: { message: error instanceof Error ? error.message : String(error) } }, 'the decision store cannot be used');
+  process.exit(1);
+}
+logger.info({ ...describeDatabase(config.database), retentionDays: config.retentionDays }, 'decision store ready');
+const stopRetentionPurge = scheduleRetentionPurge({ store, retentionDays: config.retentionDays, logger });
+const app = createApp({ config, logger, policy, discovery, store });
 
 const server = app.listen(config.port, config.host, (error?: Error) => {
   if (error) {
@@ -23,6 +37,9 @@ const server = app.listen(config.port, config.host, (error?: Error) => {
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.on(signal, () => {
     logger.info({ signal }, 'shutting down');
-    server.close(() => process.exit(0));
+    stopRetentionPurge();
+    server.close(() => {
+      store.close().finally(() => process.exit(0));
+    });
   });
 }

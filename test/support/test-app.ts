@@ -8,6 +8,8 @@ import { loadDiscovery, type Discovery } from '../../src/hooks/discovery.js';
 import { createLogger } from '../../src/logger.js';
 import type { CompiledPolicy } from '../../src/policy/compiled-policy.js';
 import { loadPolicy } from '../../src/policy/load-policy.js';
+import { createDecisionStore } from '../../src/store/create-decision-store.js';
+import type { DecisionStore } from '../../src/store/decision-store.js';
 import { cdsResponseViolations, isOperationOutcome } from './cds-conformance.js';
 
 let policy: CompiledPolicy | undefined;
@@ -26,11 +28,14 @@ export interface TestApp {
   readonly config: Config;
   /** Every log line the app wrote, as text. */
   readonly logs: string[];
+  /** The decision store the app records to (in memory unless `env` or `overrides` name another). */
+  readonly store: DecisionStore;
 }
 
 /** The real app, in-process, with logs captured. `env` sets configuration as environment variables would. */
 export function createTestApp(env: Record<string, string> = {}, overrides: Partial<AppDependencies> = {}): TestApp {
-  const config = loadConfig({ LOG_LEVEL: 'info', ...env });
+  // An in-memory decision store unless a test names one: tests never write to ./data.
+  const config = loadConfig({ LOG_LEVEL: 'info', DATABASE_URL: ':memory:', ...env });
   const logs: string[] = [];
   const sink = new Writable({
     write(chunk, _enc, done) {
@@ -38,8 +43,10 @@ export function createTestApp(env: Record<string, string> = {}, overrides: Parti
       done();
     },
   });
-  const app = createApp({ config, logger: createLogger(config.logLevel, sink), policy: testPolicy(), discovery: testDiscovery(), ...overrides });
-  return { app, config, logs };
+  const logger = createLogger(config.logLevel, sink);
+  const store = overrides.store ?? createDecisionStore(config.database, logger);
+  const app = createApp({ config, logger, policy: testPolicy(), discovery: testDiscovery(), ...overrides, store });
+  return { app, config, logs, store };
 }
 
 /**
