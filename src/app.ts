@@ -9,6 +9,7 @@ import { notFound } from './http/operation-outcome.js';
 import { policyPageRoutes } from './http/policy-page.js';
 import type { Logger } from './logger.js';
 import type { CompiledPolicy } from './policy/compiled-policy.js';
+import { previewPageRoutes } from './ui/routes.js';
 
 export interface AppDependencies {
   readonly config: Config;
@@ -38,6 +39,7 @@ export function createApp(deps: AppDependencies): Express {
     }),
   );
   app.use(policyPageRoutes(deps.policy, config.policyDir));
+  if (config.previewPage) app.use(previewPageRoutes({ policy: deps.policy, discovery: deps.discovery, now: deps.now ?? (() => new Date()) }));
 
   app.use((req) => {
     throw notFound(`No such endpoint: ${req.method} ${req.path.slice(0, 100)}`);

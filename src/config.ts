@@ -21,6 +21,7 @@ const Env = z.object({
   NODE_ENV: z.string().optional(),
   POLICY_DIR: z.string().default(fromRoot('policies', 'tecartus-carepartners-ct')),
   DISCOVERY_FILE: z.string().default(fromRoot('discovery.json')),
+  PREVIEW_PAGE: z.enum(['on', 'off']).default('on'),
 });
 
 export interface Config {
@@ -34,6 +35,8 @@ export interface Config {
   readonly production: boolean;
   readonly policyDir: string;
   readonly discoveryFile: string;
+  /** Serve the card preview page at / (issue 7). */
+  readonly previewPage: boolean;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -49,5 +52,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     production: e.NODE_ENV === 'production',
     policyDir: e.POLICY_DIR,
     discoveryFile: e.DISCOVERY_FILE,
+    previewPage: e.PREVIEW_PAGE === 'on',
   };
 }
