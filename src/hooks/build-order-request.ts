@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Bundle, BundleEntry, FhirResource } from 'fhir/r4.js';
-import { RECORD_SOURCES, sourcesFor } from '../fhir/record-sources.js';
+import { sourcesFor } from '../fhir/record-sources.js';
 import { referenceTo } from '../fhir/references.js';
 import type { CrdVersion } from './crd-options.js';
 
@@ -62,6 +62,3 @@ export function buildOrderRequest(input: OrderRequestInput): Record<string, unkn
   if (input.crdVersion) request['extension'] = { 'davinci-crd.requestedVersion': input.crdVersion };
   return request;
 }
-
-/** The prefetch keys this service asks for, in discovery order (for messages and docs). */
-export const PREFETCH_KEYS: readonly string[] = RECORD_SOURCES.map((s) => s.key);
