@@ -15,6 +15,7 @@ import type { CompiledPolicy } from './policy/compiled-policy.js';
 import { createDecisionStore } from './store/create-decision-store.js';
 import type { DecisionStore } from './store/decision-store.js';
 import { decisionRecorder } from './store/record-decisions.js';
+import { previewPageRoutes } from './ui/routes.js';
 
 export interface AppDependencies {
   readonly config: Config;
@@ -61,6 +62,7 @@ export function createApp(deps: AppDependencies): Express {
   app.use(feedbackRoutes({ store, discovery: deps.discovery, logger, now }));
   app.use(coverageAssertionRoutes(store, logger));
   app.use(policyPageRoutes(deps.policy, config.policyDir));
+  if (config.previewPage) app.use(previewPageRoutes({ policy: deps.policy, discovery: deps.discovery, now }));
 
   app.use((req) => {
     throw notFound(`No such endpoint: ${req.method} ${req.path.slice(0, 100)}`);

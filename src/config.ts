@@ -45,6 +45,7 @@ const Env = z.object({
     .pipe(z.enum(['NORMAL', 'FULL']))
     .default('NORMAL'),
   RETENTION_DAYS: z.coerce.number().int().min(1).default(3650),
+  PREVIEW_PAGE: z.enum(['on', 'off']).default('on'),
 });
 
 /** How the service queries the EHR's FHIR server for what prefetch lacks (src/fhir/fhir-record-fetcher.ts). */
@@ -79,6 +80,8 @@ export interface Config {
   readonly database: DatabaseSettings;
   /** Records older than this many days are purged. */
   readonly retentionDays: number;
+  /** Serve the card preview page at / (issue 7). */
+  readonly previewPage: boolean;
 }
 
 /**
@@ -114,6 +117,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     database: databaseSettings(e),
     retentionDays: e.RETENTION_DAYS,
+    previewPage: e.PREVIEW_PAGE === 'on',
   };
 }
 

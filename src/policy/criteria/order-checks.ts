@@ -19,6 +19,8 @@ function describeValue(value: unknown): string {
   if (value === null || typeof value !== 'object') return String(value);
   const v = value as Record<string, unknown>;
   if ('value' in v) return [v['value'], v['unit'] ?? v['code']].filter((x) => x !== undefined).join(' ');
+  // A Coding (its code is a string); a Timing's code is a CodeableConcept.
+  if (typeof v['code'] === 'string') return String(v['display'] ?? v['code']);
   if ('repeat' in v || 'event' in v || 'code' in v) {
     const repeat = v['repeat'] as Record<string, unknown> | undefined;
     const parts: string[] = [];
@@ -28,6 +30,5 @@ function describeValue(value: unknown): string {
     if (code?.coding?.[0]?.code) parts.push(`code ${code.coding[0].code}`);
     return parts.join(', ') || 'repeating timing';
   }
-  if (typeof v['code'] === 'string') return String(v['display'] ?? v['code']);
   return JSON.stringify(value).slice(0, 120);
 }

@@ -1,0 +1,96 @@
+import { fileURLToPath } from 'node:url';
+import { Router, type Response } from 'express';
+import { dayIn } from '../fhir/dates.js';
+import type { Discovery } from '../hooks/discovery.js';
+import { badRequestIssues, issue } from '../http/operation-outcome.js';
+import type { CompiledPolicy } from '../policy/compiled-policy.js';
+import { CLINICAL_STATUSES, DIAGNOSIS_CHOICES, factsToRequest, ORDER_CHOICES, PatientFacts, PRIOR_CAR_T_CHOICES } from './patient-facts.js';
+import { previewScenarios } from './scenarios.js';
+
+export interface PreviewPageOptions {
+  readonly policy: CompiledPolicy;
+  readonly discovery: Discovery;
+  readonly now: () => Date;
+}
+
+const PUBLIC = (file: string) => fileURLToPath(new URL(`./public/${file}`, import.meta.url));
+
+/**
+ * The card preview page: one HTML page, one ES module, one stylesheet, and
+ * the two libraries it renders markdown with (marked, DOMPurify), all served
+ * from this service, so the page needs nothing from the internet.
+ */
+const FILES: Readonly<Record<string, { path: string; type: string }>> = {
+  '/': { path: PUBLIC('index.html'), type: 'text/html; charset=utf-8' },
+  '/assets/preview.js': { path: PUBLIC('preview.js'), type: 'text/javascript; charset=utf-8' },
+  '/assets/render-response.js': { path: PUBLIC('render-response.js'), type: 'text/javascript; charset=utf-8' },
+  '/assets/preview.css': { path: PUBLIC('preview.css'), type: 'text/css; charset=utf-8' },
+  '/assets/vendor/marked.esm.js': { path: fileURLToPath(import.meta.resolve('marked')), type: 'text/javascript; charset=utf-8' },
+  '/assets/vendor/purify.es.mjs': { path: fileURLToPath(import.meta.resolve('dompurify')), type: 'text/javascript; charset=utf-8' },
+};
+
+/**
+ * The page runs no inline script or style and talks only to this service;
+ * card markdown is sanitised before it reaches the DOM, and this policy is
+ * the second line of defence should anything slip through.
+ */
+const PAGE_CSP = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+export function previewPageRoutes(options: PreviewPageOptions): Router {
+  const { policy, discovery } = options;
+  const router = Router();
+
+  for (const [route, file] of Object.entries(FILES)) {
+    router.get(route, (_req, res: Response) => {
+      res.set({ 'Content-Type': file.type, 'Cache-Control': 'no-cache', 'X-Content-Type-Options': 'nosniff' });
+      if (route === '/') res.set('Content-Security-Policy', PAGE_CSP);
+      res.sendFile(file.path);
+    });
+  }
+
+  router.get('/ui/scenarios.json', (_req, res) => {
+    const today = dayIn(policy.definition.timeZone, options.now());
+    res.json({
+      services: discovery.document.services.map((s) => ({ id: s.id, hook: s.hook, title: s.title })),
+      scenarios: previewScenarios(today),
+      choices: {
+        diagnoses: DIAGNOSIS_CHOICES.map((d) => ({ ...d, policyReading: diagnosisReading(policy, d.code) })),
+        clinicalStatuses: CLINICAL_STATUSES,
+        priorCarT: Object.entries(PRIOR_CAR_T_CHOICES).map(([value, label]) => ({ value, label })),
+        orders: Object.entries(ORDER_CHOICES).map(([value, label]) => ({ value, label })),
+      },
+    });
+  });
+
+  // Builds the CDS Hooks request for edited facts; the page then sends it to the real hook endpoint.
+  router.post('/ui/requests', (req, res) => {
+    const parsed = PatientFacts.safeParse(req.body);
+    if (!parsed.success) {
+      throw badRequestIssues(parsed.error.issues.map((i) => issue(i.code === 'invalid_type' && i.input === undefined ? 'required' : 'invalid', `${i.path.join('.') || 'body'}: ${i.message}`)));
+    }
+    res.json(factsToRequest(parsed.data, policy));
+  });
+
+  return router;
+}
+
+/** How the policy reads a diagnosis code, shown next to the choices. */
+function diagnosisReading(policy: CompiledPolicy, code: string): string {
+  const coding = { system: policy.definition.codeSystems.icd10cm?.[0], code };
+  const sets = policy.codeSets;
+  const relapse = sets.relapsedOrRefractoryDiagnosis.match(coding) ? ', relapse shown by the code' : '';
+  const note = policy.relapseNotes.match(coding) ? ', does not show relapse by itself' : '';
+  if (sets.mantleCellLymphoma.match(coding)) return `qualifying: ${sets.mantleCellLymphoma.label}${relapse}${note}`;
+  if (sets.bCellPrecursorAll.match(coding)) return `qualifying: ${sets.bCellPrecursorAll.label}${relapse}${note}`;
+  if (sets.lineageUnspecifiedAll.match(coding)) return `qualifying: ${sets.lineageUnspecifiedAll.label}${relapse}${note}`;
+  return 'not a qualifying diagnosis';
+}
