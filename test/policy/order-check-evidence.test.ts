@@ -15,8 +15,8 @@ describe('Evidence lines of the order checks (outpatient setting, one infusion)'
     const res = await postHook(app, ORDER_SIGN, buildHookRequest({ orders: [order], encounterId: encounter.id!, record: eligibleMantleCellRecord({ encounter }) }));
     const card = cardsOf(res.body).find((c) => c.topic === 'appropriate-use');
     assert.ok(card);
-    assert.match(card.detail, /order category outpatient or community \\\(MedicationRequest\.category\\\): Outpatient/);
-    assert.match(card.detail, /encounter class ambulatory \\\(AMB\\\): AMB/);
+    assert.match(card.detail, /order category outpatient or community \(MedicationRequest\.category\): Outpatient/);
+    assert.match(card.detail, /encounter class ambulatory \(AMB\): AMB/);
     assert.doesNotMatch(card.detail, /repeating timing/);
   });
 
