@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { checkReadElements } from '../fhir/read-elements.js';
 
 /** A required string: "is required" when absent, `mustBe` when present with the wrong type. */
 const requiredString = (mustBe = 'must be a string') => z.string({ error: (iss) => (iss.input === undefined ? 'is required' : mustBe) });
@@ -18,7 +19,9 @@ const DraftOrders = z.looseObject({
   entry: z
     .array(
       z.looseObject({
-        resource: FhirResource.extend({ id: z.string({ error: 'is required: CRD answers refer to each order by id' }).min(1, 'must not be empty') }),
+        resource: FhirResource.extend({ id: z.string({ error: 'is required: CRD answers refer to each order by id' }).min(1, 'must not be empty') }).superRefine(
+          checkReadElements,
+        ),
       }),
       { error: 'must be an array' },
     )
@@ -49,7 +52,9 @@ export const HookRequestSchema = z
     fhirServer: z.url({ error: 'must be an absolute URL' }).optional(),
     fhirAuthorization: FhirAuthorization.optional(),
     context: OrderContext,
-    prefetch: z.record(z.string(), z.union([FhirResource, z.null()], { error: 'must be a FHIR resource or null' }), { error: 'must be an object' }).optional(),
+    prefetch: z
+      .record(z.string(), z.union([FhirResource.superRefine(checkReadElements), z.null()], { error: 'must be a FHIR resource or null' }), { error: 'must be an object' })
+      .optional(),
     extension: z.record(z.string(), z.unknown(), { error: 'must be an object' }).optional(),
   })
   .refine((r) => r.fhirAuthorization === undefined || r.fhirServer !== undefined, {

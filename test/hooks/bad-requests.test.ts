@@ -1,8 +1,23 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import type { OperationOutcome } from 'fhir/r4.js';
 import supertest from 'supertest';
-import { buildCondition, buildOtherOrder, buildPatient, buildProcedure, buildTecartusOrder, cpt, icd10cm } from '../support/fhir-factories.js';
+import {
+  buildCondition,
+  buildEncounter,
+  buildHistoricalMedicationRequest,
+  buildMedication,
+  buildMedicationAdministration,
+  buildMedicationStatement,
+  buildOtherOrder,
+  buildPatient,
+  buildProcedure,
+  buildTecartusOrder,
+  buildTecartusServiceRequest,
+  cpt,
+  icd10cm,
+} from '../support/fhir-factories.js';
 import { buildHookRequest, ORDER_SELECT, ORDER_SIGN } from '../support/hook-requests.js';
 import { eligibleMantleCellRecord } from '../support/patient-scenarios.js';
 import { assertAnswerConforms, createTestApp, postHook } from '../support/test-app.js';
@@ -202,6 +217,116 @@ describe('Bad requests get a 400 OperationOutcome that says what is wrong (CRD h
     it('configuration that is not an object', async () => {
       await expectRejected(buildHookRequest({ extension: { 'davinci-crd.configuration': 'all' } }), 400, /davinci-crd\.configuration must be an object/);
     });
+  });
+});
+
+describe('Malformed FHIR elements the service reads get a 400 naming the element, never a 500', () => {
+  const draft = (request: Json) => ((((request['context'] as Json)['draftOrders'] as Json)['entry'] as Json[])[0]!['resource'] as Json);
+  const prefetched = (request: Json, key: string) => (request['prefetch'] as Json)[key] as Json;
+  const firstEntry = (bundle: Json) => (bundle['entry'] as Json[])[0]!['resource'] as Json;
+
+  for (const [what, change, path] of [
+    [
+      'a coding that is not an array (prefetch Condition)',
+      (r: Json) => ((firstEntry(prefetched(r, 'conditions'))['code'] as Json)['coding'] = { code: 'C83.18' }),
+      'prefetch.conditions.entry[0].resource.code.coding',
+    ],
+    ['a null in an array (draft order insurance)', (r: Json) => (draft(r)['insurance'] = [null]), 'context.draftOrders.entry[0].resource.insurance[0]'],
+    [
+      'numberOfRepeatsAllowed as text',
+      (r: Json) => (draft(r)['dispenseRequest'] = { numberOfRepeatsAllowed: 'two' }),
+      'context.draftOrders.entry[0].resource.dispenseRequest.numberOfRepeatsAllowed',
+    ],
+    [
+      'a timing repeat count that is a list',
+      (r: Json) => (draft(r)['dosageInstruction'] = [{ timing: { repeat: { count: [1, 2] } } }]),
+      'context.draftOrders.entry[0].resource.dosageInstruction[0].timing.repeat.count',
+    ],
+    ['a searchset whose entry is not an array', (r: Json) => (prefetched(r, 'procedures')['entry'] = { resource: {} }), 'prefetch.procedures.entry'],
+    [
+      'a contained Medication with a malformed code',
+      (r: Json) => (draft(r)['contained'] = [{ resourceType: 'Medication', id: 'm', code: { coding: 'Q2053' } }]),
+      'context.draftOrders.entry[0].resource.contained[0].code.coding',
+    ],
+    [
+      'an existing coverage-information extension whose sub-extensions are not an array',
+      (r: Json) => (draft(r)['extension'] = [{ url: 'http://hl7.org/fhir/us/davinci-crd/StructureDefinition/ext-coverage-information', extension: { url: 'coverage' } }]),
+      'context.draftOrders.entry[0].resource.extension[0].extension',
+    ],
+    [
+      "an OperationOutcome in prefetch whose issue is not an array",
+      (r: Json) => ((r['prefetch'] as Json)['conditions'] = { resourceType: 'OperationOutcome', issue: { code: 'timeout' } }),
+      'prefetch.conditions.issue',
+    ],
+  ] as const) {
+    it(what, async () => {
+      const outcome = await expectRejected(requestWith(change), 400, new RegExp(path.replace(/[.[\]]/g, '\\$&')));
+      assert.ok(outcome.issue.some((i) => i.expression?.[0] === path), `an issue points at ${path}`);
+    });
+  }
+
+  it('random damage anywhere in a full request never gets a 500 (property test)', async () => {
+    const base = buildHookRequest({
+      orders: [
+        buildTecartusOrder({ dispenseRequest: { numberOfRepeatsAllowed: 0, quantity: { value: 1, unit: 'bag' } }, insurance: [{ reference: 'Coverage/cov-1' }], dosageInstruction: [{ timing: { repeat: { count: 1 } } }] }),
+        buildTecartusServiceRequest({ occurrenceTiming: { repeat: { count: 1 } } }),
+        buildTecartusOrder({ id: 'by-reference', medicationCodeableConcept: undefined, medicationReference: { reference: '#tec' }, contained: [buildMedication({ id: 'tec' })] }),
+      ],
+      encounterId: 'enc-1',
+      record: eligibleMantleCellRecord({
+        encounter: buildEncounter(),
+        procedures: [buildProcedure({ code: cpt('0537T'), performedPeriod: { start: '2020-01-01', end: '2020-01-02' } })],
+        medicationAdministrations: [buildMedicationAdministration()],
+        medicationStatements: [buildMedicationStatement()],
+        medicationRequests: [buildHistoricalMedicationRequest()],
+      }),
+      extension: { 'davinci-crd.requestedVersion': '2.2', 'davinci-crd.configuration': { 'max-cards': 3 } },
+    });
+    const paths: (string | number)[][] = [];
+    const walk = (value: unknown, path: (string | number)[]) => {
+      if (path.length > 0) paths.push(path);
+      if (value !== null && typeof value === 'object') for (const [k, v] of Object.entries(value)) walk(v, [...path, Array.isArray(value) ? Number(k) : k]);
+    };
+    walk(base, []);
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...paths), fc.oneof(fc.jsonValue({ maxDepth: 2 }), fc.constantFrom(null, [], {}, [null], 'x', 5, true)), async (path, value) => {
+        const body = structuredClone(base);
+        let parent = body as Record<string | number, unknown>;
+        for (const key of path.slice(0, -1)) parent = parent[key] as Record<string | number, unknown>;
+        parent[path.at(-1)!] = value;
+        const res = await postHook(app, ORDER_SIGN, body);
+        assert.ok(res.status < 500, `${res.status} for ${path.join('.')} = ${JSON.stringify(value)}`);
+      }),
+      { seed: 20260615, numRuns: 300 },
+    );
+  });
+});
+
+describe('Missing prefetch and no fhirServer to query: 412 OperationOutcome (CDS Hooks)', () => {
+  it('a Tecartus order whose record was not prefetched names the missing keys', async () => {
+    const request = buildHookRequest();
+    delete (request['prefetch'] as Json)['coverage'];
+    delete (request['prefetch'] as Json)['procedures'];
+    const outcome = await expectRejected(request, 412, /did not prefetch \(coverage, procedures\).*no fhirServer/);
+    assert.deepEqual(outcome.issue[0]!.expression, ['prefetch.coverage', 'prefetch.procedures']);
+  });
+
+  it("a prefetch key holding the EHR's failed query (an OperationOutcome) counts as not prefetched", async () => {
+    const failed = { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'timeout', diagnostics: 'query timed out' }] };
+    await expectRejected(buildHookRequest({ extraPrefetch: { conditions: failed } }), 412, /conditions/);
+  });
+
+  it('a null prefetch value (the EHR found nothing) is data, not missing', async () => {
+    const res = await postHook(app, ORDER_SIGN, buildHookRequest({ extraPrefetch: { medicationStatements: null } }));
+    assert.equal(res.status, 200);
+  });
+
+  it('without a Tecartus order nothing is needed: no prefetch at all still gets 200', async () => {
+    const request = buildHookRequest({ orders: [buildOtherOrder()] });
+    delete request['prefetch'];
+    const res = await postHook(app, ORDER_SIGN, request);
+    assert.equal(res.status, 200);
+    assert.deepEqual(res.body, { cards: [], systemActions: [] });
   });
 });
 
