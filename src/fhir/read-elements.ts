@@ -29,9 +29,6 @@ const Extension: z.ZodType<ExtensionShape> = z.looseObject({
   valueCodeableConcept: CodeableConceptCore.optional(),
   valueCoding: Coding.optional(),
   valueReference: Reference.optional(),
-  valueCode: text.optional(),
-  valueDate: text.optional(),
-  valueString: text.optional(),
   get extension() {
     return z.array(Extension).optional();
   },
@@ -56,12 +53,12 @@ const Timing = z.looseObject({
 });
 
 /** Any resource: its type, checked further by checkReadElements. */
-export const AnyResource = z
+const AnyResource = z
   .looseObject({ resourceType: z.string({ error: 'must be a FHIR resource with a resourceType' }).min(1, 'must name a resourceType') })
   .superRefine(checkReadElements);
 
 /** What every resource may carry: id, extensions and contained resources (each checked by its own type). */
-const resource = (elements: z.core.$ZodLooseShape = {}) =>
+const resourceShape = (elements: z.core.$ZodLooseShape = {}) =>
   z.looseObject({
     id: text.optional(),
     extension: z.array(Extension).optional(),
@@ -73,7 +70,7 @@ const dated = { effectiveDateTime: text.optional(), effectivePeriod: Period.opti
 const medication = { medicationCodeableConcept: CodeableConcept.optional(), medicationReference: Reference.optional() };
 
 const SHAPES: Readonly<Record<string, z.ZodType>> = {
-  MedicationRequest: resource({
+  MedicationRequest: resourceShape({
     status: text.optional(),
     authoredOn: text.optional(),
     ...medication,
@@ -82,7 +79,7 @@ const SHAPES: Readonly<Record<string, z.ZodType>> = {
     dispenseRequest: z.looseObject({ numberOfRepeatsAllowed: z.number().optional(), quantity: Quantity.optional() }).optional(),
     dosageInstruction: z.array(z.looseObject({ timing: Timing.optional() })).optional(),
   }),
-  ServiceRequest: resource({
+  ServiceRequest: resourceShape({
     status: text.optional(),
     authoredOn: text.optional(),
     code: CodeableConcept.optional(),
@@ -91,11 +88,11 @@ const SHAPES: Readonly<Record<string, z.ZodType>> = {
     quantityQuantity: Quantity.optional(),
     occurrenceTiming: Timing.optional(),
   }),
-  Medication: resource({ code: CodeableConcept.optional() }),
-  Patient: resource({ birthDate: text.optional() }),
-  Coverage: resource({ status: text.optional() }),
-  Encounter: resource({ class: Coding.optional() }),
-  Condition: resource({
+  Medication: resourceShape({ code: CodeableConcept.optional() }),
+  Patient: resourceShape({ birthDate: text.optional() }),
+  Coverage: resourceShape({ status: text.optional() }),
+  Encounter: resourceShape({ class: Coding.optional() }),
+  Condition: resourceShape({
     code: CodeableConcept.optional(),
     clinicalStatus: CodeableConcept.optional(),
     verificationStatus: CodeableConcept.optional(),
@@ -108,19 +105,19 @@ const SHAPES: Readonly<Record<string, z.ZodType>> = {
     stage: z.array(z.looseObject({ summary: CodeableConcept.optional(), type: CodeableConcept.optional() })).optional(),
     evidence: z.array(z.looseObject({ code: z.array(CodeableConcept).optional() })).optional(),
   }),
-  Procedure: resource({ status: text.optional(), code: CodeableConcept.optional(), performedDateTime: text.optional(), performedPeriod: Period.optional() }),
-  MedicationAdministration: resource({ status: text.optional(), ...medication, ...dated }),
-  MedicationStatement: resource({ status: text.optional(), ...medication, ...dated, dateAsserted: text.optional() }),
-  Bundle: resource({
+  Procedure: resourceShape({ status: text.optional(), code: CodeableConcept.optional(), performedDateTime: text.optional(), performedPeriod: Period.optional() }),
+  MedicationAdministration: resourceShape({ status: text.optional(), ...medication, ...dated }),
+  MedicationStatement: resourceShape({ status: text.optional(), ...medication, ...dated, dateAsserted: text.optional() }),
+  Bundle: resourceShape({
     entry: z.array(z.looseObject({ resource: AnyResource.optional() })).optional(),
     link: z.array(z.looseObject({ relation: text.optional(), url: text.optional() })).optional(),
   }),
-  OperationOutcome: resource({
+  OperationOutcome: resourceShape({
     issue: z.array(z.looseObject({ code: text.optional(), diagnostics: text.optional(), details: CodeableConcept.optional() })).optional(),
   }),
 };
 
-const ANY_TYPE = resource();
+const ANY_TYPE = resourceShape();
 
 /** zod refinement: checks the elements the service reads for the resource's own type. */
 export function checkReadElements(resource: { resourceType: string }, ctx: z.RefinementCtx): void {
