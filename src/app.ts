@@ -39,7 +39,9 @@ export function createApp(deps: AppDependencies): Express {
   const app = express();
   app.disable('x-powered-by');
   // Requests with draftOrders and prefetched history easily exceed Express's 100 kB default.
-  app.use(express.json({ limit: config.bodyLimit, type: ['application/json', 'application/fhir+json', 'application/*+json'] }));
+  // strict: false lets a JSON string or number through to the request check, which says the body must be an object
+  // (body-parser's strict mode would call valid JSON "not valid JSON").
+  app.use(express.json({ limit: config.bodyLimit, strict: false, type: ['application/json', 'application/fhir+json', 'application/*+json'] }));
 
   app.use(
     hookRoutes({

@@ -12,7 +12,8 @@ export function parseHookRequest(body: unknown, hook: 'order-sign' | 'order-sele
   if (body === undefined || body === null || typeof body !== 'object' || Array.isArray(body)) {
     throw badRequestIssues([issue('invalid', 'The request body must be a JSON object (Content-Type: application/json) holding a CDS Hooks request.')]);
   }
-  const parsed = HookRequestSchema.safeParse(body);
+  // reportInput: zodIssues tells a missing field (required) from a wrong one (invalid) by the issue's input.
+  const parsed = HookRequestSchema.safeParse(body, { reportInput: true });
   const issues: OperationOutcomeIssue[] = parsed.success ? [] : zodIssues(parsed.error);
   if (parsed.success) {
     const request = parsed.data;

@@ -1,4 +1,8 @@
 import { z } from 'zod';
+import { checkReadElements } from '../fhir/read-elements.js';
+
+/** A required string: "is required" when absent, `mustBe` when present with the wrong type. */
+const requiredString = (mustBe = 'must be a string') => z.string({ error: (iss) => (iss.input === undefined ? 'is required' : mustBe) });
 
 /**
  * The CDS Hooks 2.0 request for order-sign and order-select, validated once at
@@ -15,7 +19,9 @@ const DraftOrders = z.looseObject({
   entry: z
     .array(
       z.looseObject({
-        resource: FhirResource.extend({ id: z.string({ error: 'is required: CRD answers refer to each order by id' }).min(1, 'must not be empty') }),
+        resource: FhirResource.extend({ id: z.string({ error: 'is required: CRD answers refer to each order by id' }).min(1, 'must not be empty') }).superRefine(
+          checkReadElements,
+        ),
       }),
       { error: 'must be an array' },
     )
@@ -23,7 +29,7 @@ const DraftOrders = z.looseObject({
 });
 
 const FhirAuthorization = z.looseObject({
-  access_token: z.string({ error: 'is required' }).min(1, 'must not be empty'),
+  access_token: requiredString().min(1, 'must not be empty'),
   token_type: z.string({ error: 'must be a string' }).optional(),
   expires_in: z.number({ error: 'must be a number' }).optional(),
   scope: z.string({ error: 'must be a string' }).optional(),
@@ -32,8 +38,8 @@ const FhirAuthorization = z.looseObject({
 });
 
 const OrderContext = z.looseObject({
-  userId: z.string({ error: 'is required (e.g. Practitioner/123)' }).min(1, 'must not be empty'),
-  patientId: z.string({ error: 'is required' }).min(1, 'must not be empty'),
+  userId: requiredString('must be a string such as Practitioner/123').min(1, 'must not be empty'),
+  patientId: requiredString().min(1, 'must not be empty'),
   encounterId: z.string({ error: 'must be a string' }).optional(),
   draftOrders: DraftOrders,
   selections: z.array(z.string({ error: 'must be a string such as MedicationRequest/123' }), { error: 'must be an array of Type/id strings' }).optional(),
@@ -41,12 +47,14 @@ const OrderContext = z.looseObject({
 
 export const HookRequestSchema = z
   .looseObject({
-    hook: z.string({ error: 'is required' }).min(1, 'must not be empty'),
-    hookInstance: z.string({ error: 'is required' }).min(1, 'must not be empty').max(256, 'is longer than 256 characters'),
+    hook: requiredString().min(1, 'must not be empty'),
+    hookInstance: requiredString().min(1, 'must not be empty').max(256, 'is longer than 256 characters'),
     fhirServer: z.url({ error: 'must be an absolute URL' }).optional(),
     fhirAuthorization: FhirAuthorization.optional(),
     context: OrderContext,
-    prefetch: z.record(z.string(), z.union([FhirResource, z.null()], { error: 'must be a FHIR resource or null' }), { error: 'must be an object' }).optional(),
+    prefetch: z
+      .record(z.string(), z.union([FhirResource.superRefine(checkReadElements), z.null()], { error: 'must be a FHIR resource or null' }), { error: 'must be an object' })
+      .optional(),
     extension: z.record(z.string(), z.unknown(), { error: 'must be an object' }).optional(),
   })
   .refine((r) => r.fhirAuthorization === undefined || r.fhirServer !== undefined, {

@@ -62,7 +62,9 @@ export function cdsResponseViolations(body: unknown, context: ConformanceContext
   const fail = (msg: string) => v.push(msg);
   if (!isObject(body)) return ['response is not a JSON object'];
   findNullsAndEmpties(body, '', fail);
-  const version = (context.request['extension'] as Json | undefined)?.['davinci-crd.requestedVersion'] === '2.2' ? '2.2' : '2.0';
+  // CRD asks for major.minor ("2.2"); a patch ("2.2.1") names the same version.
+  const requested = (context.request['extension'] as Json | undefined)?.['davinci-crd.requestedVersion'];
+  const version = typeof requested === 'string' && /^2\.2(\.\d+)?$/.test(requested.trim()) ? '2.2' : '2.0';
 
   if (!Array.isArray(body['cards'])) fail('cards must be an array');
   if (context.hook === 'order-sign' && !Array.isArray(body['systemActions'])) fail('order-sign responses must carry systemActions (Inferno)');
@@ -71,7 +73,8 @@ export function cdsResponseViolations(body: unknown, context: ConformanceContext
   const drafts = new Map<string, Json>();
   const entries = (((context.request['context'] as Json)?.['draftOrders'] as Json)?.['entry'] as Json[] | undefined) ?? [];
   for (const e of entries) {
-    const r = e['resource'] as Json;
+    // As the service received it: JSON drops members a test factory left undefined.
+    const r = JSON.parse(JSON.stringify(e['resource'])) as Json;
     drafts.set(`${String(r['resourceType'])}/${String(r['id'])}`, r);
   }
   const idsByCoverage = new Map<string, Set<string>>();

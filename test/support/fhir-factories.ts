@@ -202,3 +202,10 @@ export function buildMedication(overrides: Partial<Medication> = {}): Medication
 export function searchset(resources: readonly FhirResource[]): Bundle {
   return { resourceType: 'Bundle', type: 'searchset', total: resources.length, entry: resources.map((resource) => ({ resource })) };
 }
+
+export const BILLING_OPTIONS_URL = 'http://hl7.org/fhir/us/davinci-crd/StructureDefinition/ext-billing-options';
+
+/** A clinical code carrying the CRD ext-billing-options extension (e.g. HCPCS Q2053 next to an RxNorm code). */
+export function withBillingOptions(clinical: CodeableConcept, billing: CodeableConcept): CodeableConcept {
+  return { ...clinical, extension: [{ url: BILLING_OPTIONS_URL, valueCodeableConcept: billing }] };
+}

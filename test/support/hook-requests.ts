@@ -14,6 +14,8 @@ export interface HookRequestOptions {
   record?: TestRecord;
   /** Replaces the prefetch built from `record`. */
   prefetch?: Record<string, unknown>;
+  /** Added to the prefetch (built from `record` or given), e.g. a `medications` key. */
+  extraPrefetch?: Record<string, unknown>;
   selections?: string[];
   encounterId?: string;
   extension?: Record<string, unknown>;
@@ -33,7 +35,7 @@ export function buildHookRequest(options: HookRequestOptions = {}): Record<strin
   };
   if (options.encounterId) context['encounterId'] = options.encounterId;
   if (hook === 'order-select') context['selections'] = options.selections ?? orders.map((o) => `${o.resourceType}/${o.id}`);
-  const request: Record<string, unknown> = { hookInstance: randomUUID(), hook, context, prefetch: options.prefetch ?? asPrefetch(record) };
+  const request: Record<string, unknown> = { hookInstance: randomUUID(), hook, context, prefetch: { ...(options.prefetch ?? asPrefetch(record)), ...options.extraPrefetch } };
   if (options.fhirServer) request['fhirServer'] = options.fhirServer;
   if (options.accessToken) {
     request['fhirAuthorization'] = { access_token: options.accessToken, token_type: 'Bearer', expires_in: 300, scope: 'user/*.read', subject: 'tecartus-cds' };
