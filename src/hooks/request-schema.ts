@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { checkReadElements } from '../fhir/read-elements.js';
 
 /** A required string: "is required" when absent, `mustBe` when present with the wrong type. */
-const requiredString = (mustBe = 'must be a string') => z.string({ error: (iss) => (iss.input === undefined ? 'is required' : mustBe) });
+const requiredString = (mustBe = 'must be a string', required = 'is required') => z.string({ error: (iss) => (iss.input === undefined ? required : mustBe) });
 
 /**
  * The CDS Hooks 2.0 request for order-sign and order-select, validated once at
@@ -38,7 +38,7 @@ const FhirAuthorization = z.looseObject({
 });
 
 const OrderContext = z.looseObject({
-  userId: requiredString('must be a string such as Practitioner/123').min(1, 'must not be empty'),
+  userId: requiredString('must be a string such as Practitioner/123', 'is required (e.g. Practitioner/123)').min(1, 'must not be empty'),
   patientId: requiredString().min(1, 'must not be empty'),
   encounterId: z.string({ error: 'must be a string' }).optional(),
   draftOrders: DraftOrders,
