@@ -13,23 +13,22 @@
  * over HTTP. Prints a table of medians; exits with code 1 if a target is missed.
  * Run: npm run bench:fhir
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { FhirResource } from 'fhir/r4.js';
+import { pathToFileURL } from 'node:url';
 import { createApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { loadDiscovery } from '../src/hooks/discovery.js';
 import { createLogger } from '../src/logger.js';
 import { loadPolicy } from '../src/policy/load-policy.js';
-import { buildEncounter, PATIENT_ID, searchset } from '../test/support/fhir-factories.js';
 import { buildHookRequest, ORDER_SIGN } from '../test/support/hook-requests.js';
-import { eligibleMantleCellRecord } from '../test/support/patient-scenarios.js';
+import { startDelayedFhirServer } from './delayed-fhir-server.js';
 
 const DELAY_MS = 200;
 const RUNS = 15;
 const WARM_UP = 3;
 
-interface Row {
+export interface FhirQueryRow {
   scenario: string;
   runs: number;
   medianMs: number;
@@ -38,45 +37,9 @@ interface Row {
   ok: boolean;
 }
 
-/** A FHIR server answering the eight record queries, each after `delayMs`; `null` never answers. */
-async function startSlowFhirServer(delayMs: number | null): Promise<{ url: string; requests: () => number; close: () => Promise<void> }> {
-  const encounter = buildEncounter();
-  const record = eligibleMantleCellRecord();
-  const answers: Record<string, FhirResource> = {
-    [`Patient/${PATIENT_ID}`]: record.patient!,
-    [`Encounter/${encounter.id}`]: encounter,
-    Coverage: searchset(record.coverage!),
-    Condition: searchset(record.conditions!),
-    Procedure: searchset([]),
-    MedicationRequest: searchset([]),
-    MedicationAdministration: searchset([]),
-    MedicationStatement: searchset([]),
-  };
-  let count = 0;
-  const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    count += 1;
-    if (delayMs === null) return;
-    const path = new URL(req.url ?? '/', 'http://x').pathname.replace(/^\/fhir\//, '');
-    const body = answers[path] ?? answers[path.split('/')[0]!];
-    setTimeout(() => {
-      res.writeHead(body ? 200 : 404, { 'content-type': 'application/fhir+json' });
-      res.end(JSON.stringify(body ?? { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'not-found' }] }));
-    }, delayMs);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/fhir`,
-    requests: () => count,
-    close: async () => {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
-}
-
 /** The service on 127.0.0.1 with the given settings (on top of the environment's). */
 async function startService(env: Record<string, string>): Promise<{ url: string; deadlineMs: number; close: () => Promise<void> }> {
-  const config = loadConfig({ ...process.env, LOG_LEVEL: 'silent', FHIR_ALLOW_HTTP: 'true', ...env });
+  const config = loadConfig({ ...process.env, LOG_LEVEL: 'silent', FHIR_ALLOW_HTTP: 'true', DATABASE_URL: ':memory:', ...env });
   const app = createApp({
     config,
     logger: createLogger(config.logLevel),
@@ -118,8 +81,8 @@ function median(values: readonly number[]): number {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
-async function parallelQueries(): Promise<Row> {
-  const fhir = await startSlowFhirServer(DELAY_MS);
+async function parallelQueries(): Promise<FhirQueryRow> {
+  const fhir = await startDelayedFhirServer(DELAY_MS);
   const service = await startService({});
   try {
     await timeCalls(service.url, fhir.url, WARM_UP, true);
@@ -135,8 +98,8 @@ async function parallelQueries(): Promise<Row> {
   }
 }
 
-async function neverAnswers(label: string, env: Record<string, string>, runs: number): Promise<Row> {
-  const fhir = await startSlowFhirServer(null);
+async function neverAnswers(label: string, env: Record<string, string>, runs: number): Promise<FhirQueryRow> {
+  const fhir = await startDelayedFhirServer(null);
   const service = await startService(env);
   try {
     const times = await timeCalls(service.url, fhir.url, runs, false);
@@ -149,12 +112,23 @@ async function neverAnswers(label: string, env: Record<string, string>, runs: nu
   }
 }
 
-const rows: Row[] = [
-  await parallelQueries(),
-  await neverAnswers('configured settings', {}, 5),
-  await neverAnswers('deadline 1000 ms before a 5000 ms per-query timeout', { FHIR_DEADLINE_MS: '1000', FHIR_QUERY_TIMEOUT_MS: '5000' }, 5),
-];
+/** Both measurements, one after the other (each with its own service and FHIR server). */
+export async function runFhirQueryBench(): Promise<FhirQueryRow[]> {
+  return [
+    await parallelQueries(),
+    await neverAnswers('configured settings', {}, 5),
+    await neverAnswers('deadline 1000 ms before a 5000 ms per-query timeout', { FHIR_DEADLINE_MS: '1000', FHIR_QUERY_TIMEOUT_MS: '5000' }, 5),
+  ];
+}
 
-console.log('\nFHIR query benchmark (order-sign, nothing prefetched)\n');
-console.table(rows.map((r) => ({ scenario: r.scenario, runs: r.runs, 'median ms': Math.round(r.medianMs), 'max ms': Math.round(r.maxMs), target: r.target, ok: r.ok ? 'yes' : 'NO' })));
-if (rows.some((r) => !r.ok)) process.exitCode = 1;
+export function printFhirQueryRows(rows: readonly FhirQueryRow[]): void {
+  console.log('\nFHIR query latency (order-sign, nothing prefetched, one call at a time)\n');
+  console.table(rows.map((r) => ({ scenario: r.scenario, runs: r.runs, 'median ms': Math.round(r.medianMs), 'max ms': Math.round(r.maxMs), target: r.target, ok: r.ok ? 'yes' : 'NO' })));
+}
+
+// Run on its own (npm run bench:fhir); npm run bench runs it too.
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const rows = await runFhirQueryBench();
+  printFhirQueryRows(rows);
+  if (rows.some((r) => !r.ok)) process.exitCode = 1;
+}

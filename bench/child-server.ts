@@ -1,0 +1,71 @@
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { PROJECT_ROOT } from '../src/paths.js';
+
+/** A server the bench started as a child process, listening on 127.0.0.1. */
+export interface ChildServer {
+  readonly name: string;
+  readonly url: string;
+  readonly pid: number;
+  /** Resident set size of the process, in bytes (from ps). */
+  rssBytes(): number;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `node --import tsx <script>` the way the service is deployed, on a
+ * free port of 127.0.0.1. Its stdout and stderr (the JSON log) go to
+ * `logFile`, so the load generator never has to read them and a full pipe can
+ * never slow the server down.
+ */
+export async function startChildServer(name: string, script: string, env: Record<string, string>, logFile: string, nodeArgs: readonly string[] = []): Promise<ChildServer> {
+  const port = await freePort();
+  const log = openSync(logFile, 'a');
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', script], {
+    cwd: PROJECT_ROOT,
+    env: { ...process.env, HOST: '127.0.0.1', ...env, PORT: String(port) },
+    stdio: ['ignore', log, log],
+  });
+  closeSync(log);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode} before listening; see ${logFile}`);
+    try {
+      const res = await fetch(`${url}/cds-services`);
+      await res.arrayBuffer();
+      if (res.ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`${name} did not start within 30 s; see ${logFile}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return {
+    name,
+    url,
+    pid: child.pid!,
+    rssBytes: () => Number(execFileSync('ps', ['-o', 'rss=', '-p', String(child.pid)], { encoding: 'utf8' }).trim()) * 1024,
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}

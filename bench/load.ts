@@ -1,0 +1,83 @@
+import { randomUUID } from 'node:crypto';
+import autocannon from 'autocannon';
+
+/**
+ * A hook request prepared for load: its JSON cut around the hookInstance, so
+ * each request gets a fresh one (as EHRs send) without serialising the body
+ * again: prefix + uuid + suffix.
+ */
+export interface HookRequestTemplate {
+  readonly path: string;
+  readonly prefix: string;
+  readonly suffix: string;
+  /** Size of one body in bytes. */
+  readonly bytes: number;
+  /** Headers for one request (e.g. a fresh JWT); content-type is added. */
+  readonly headers?: ((path: string) => Record<string, string>) | undefined;
+}
+
+export function hookRequestTemplate(path: string, request: Record<string, unknown>, headers?: HookRequestTemplate['headers']): HookRequestTemplate {
+  const marker = randomUUID();
+  const json = JSON.stringify({ ...request, hookInstance: marker });
+  const at = json.indexOf(marker);
+  if (at < 0 || json.indexOf(marker, at + 1) >= 0) throw new Error('the hookInstance marker must occur once');
+  return { path, prefix: json.slice(0, at), suffix: json.slice(at + marker.length), bytes: Buffer.byteLength(json), headers };
+}
+
+/** One body with a fresh hookInstance. */
+export function freshBody(template: HookRequestTemplate): string {
+  return template.prefix + randomUUID() + template.suffix;
+}
+
+export interface LoadSettings {
+  readonly connections: number;
+  /** Seconds to run; ignored when `amount` is set. */
+  readonly durationSeconds?: number;
+  /** Requests to make in all. */
+  readonly amount?: number;
+}
+
+export interface LoadResult {
+  /** Requests answered per second. */
+  readonly rps: number;
+  /** Latency in milliseconds. */
+  readonly p50: number;
+  readonly p99: number;
+  readonly mean: number;
+  readonly requests: number;
+}
+
+/**
+ * Loads one server with one kind of hook request (autocannon, from this
+ * process). Any answer other than 200, and any connection error, fails the
+ * run: the figures are only for correct answers.
+ */
+export async function loadServer(baseUrl: string, template: HookRequestTemplate, settings: LoadSettings): Promise<LoadResult> {
+  const result = await autocannon({
+    url: baseUrl,
+    connections: settings.connections,
+    ...(settings.amount !== undefined ? { amount: settings.amount } : { duration: settings.durationSeconds ?? 10 }),
+    timeout: 30,
+    requests: [
+      {
+        method: 'POST',
+        path: template.path,
+        setupRequest: (request) => ({
+          ...request,
+          headers: { 'content-type': 'application/json', ...template.headers?.(template.path) },
+          body: freshBody(template),
+        }),
+      },
+    ],
+  });
+  if (result.non2xx > 0 || result.errors > 0) {
+    throw new Error(`${baseUrl}${template.path}: ${result.non2xx} answers other than 2xx and ${result.errors} errors (${result.timeouts} timeouts) in ${result.requests.total} requests`);
+  }
+  return {
+    rps: result.requests.total / result.duration,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    mean: result.latency.mean,
+    requests: result.requests.total,
+  };
+}

@@ -1,0 +1,272 @@
+/**
+ * npm run bench: the service under load against a bare baseline on the same
+ * stack, on this machine, with the load generator (autocannon) in this process.
+ *
+ * - The service runs as deployed: `node --import tsx src/server.ts` as a child
+ *   process, open development mode, the SQLite store in a temporary directory,
+ *   LOG_LEVEL=info with its log written to a file there.
+ * - The baseline (bench/baseline-server.ts) is Express 5 with the same body
+ *   parser and limit; it parses each request and answers a fixed response the
+ *   size of the service's typical answer.
+ * - Every request carries a fresh hookInstance. Each scenario warms both up,
+ *   then runs rounds of service then baseline; the medians are printed.
+ *
+ * Options: npm run bench -- --help. The tables are Markdown (the README quotes them).
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, platform, release, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { buildHookRequest, ORDER_SIGN } from '../test/support/hook-requests.js';
+import { readBenchOptions, type BenchOptions } from './bench-options.js';
+import { startChildServer, type ChildServer } from './child-server.js';
+import { startDelayedFhirServer } from './delayed-fhir-server.js';
+import { printFhirQueryRows, runFhirQueryBench } from './fhir-queries.bench.js';
+import { freshBody, hookRequestTemplate, loadServer, type HookRequestTemplate, type LoadResult } from './load.js';
+import { nonTecartusRequest, tecartusRequest } from './scenarios.js';
+
+const HOOK_PATH = `/cds-services/${ORDER_SIGN}`;
+const TYPICAL_SIZE = 50;
+const LARGE_SIZE = 5_000;
+const SLOPE_SIZES = [1_000, LARGE_SIZE, 10_000] as const;
+const FHIR_DELAY_MS = 100;
+
+interface CdsAnswer {
+  cards?: unknown[];
+  systemActions?: unknown[];
+}
+
+interface Measured {
+  readonly service: LoadResult;
+  readonly baseline: LoadResult;
+}
+
+interface ScenarioRow extends Measured {
+  readonly scenario: string;
+  readonly connections: number;
+  readonly bodyBytes: number;
+}
+
+interface Target {
+  readonly name: string;
+  readonly measured: string;
+  readonly ok: boolean;
+}
+
+const options = readBenchOptions();
+const wanted = (id: string) => !options.only || options.only.has(id);
+const workDir = mkdtempSync(join(tmpdir(), 'tecartus-bench-'));
+const started: ChildServer[] = [];
+
+try {
+  await main(options);
+} finally {
+  await Promise.all(started.map((s) => s.stop()));
+  rmSync(workDir, { recursive: true, force: true });
+}
+
+async function main(o: BenchOptions): Promise<void> {
+  printMachine(o);
+  const fhir = await startDelayedFhirServer(FHIR_DELAY_MS);
+  const service = await startService('service', 'service.sqlite', o.profileDir);
+  const typical = hookRequestTemplate(HOOK_PATH, tecartusRequest(TYPICAL_SIZE));
+  // The baseline answers the service's own answer to the typical request.
+  const typicalAnswer = await call(service, typical);
+  expect(typicalAnswer, 'typical request', (a) => a.systemActions?.length === 1 && (a.cards?.length ?? 0) > 0);
+  const answerFile = join(workDir, 'typical-answer.json');
+  writeFileSync(answerFile, JSON.stringify(typicalAnswer));
+  const baseline = track(
+    await startChildServer('baseline', 'bench/baseline-server.ts', { BASELINE_RESPONSE_FILE: answerFile, LOG_LEVEL: 'info' }, join(workDir, 'baseline.log')),
+  );
+
+  const rows: ScenarioRow[] = [];
+  const targets: Target[] = [];
+
+  if (wanted('typical')) {
+    const row = await scenario(o, 'typical: one Tecartus order, 50 resources prefetched', service, baseline, typical, o.connections);
+    rows.push(row);
+    const ratio = row.service.rps / row.baseline.rps;
+    targets.push({ name: 'typical request: at least 70% of the baseline requests/s', measured: percent(ratio), ok: ratio >= 0.7 });
+    targets.push({ name: `typical request: p99 under 25 ms at ${o.connections} connections`, measured: `${ms(row.service.p99)} ms`, ok: row.service.p99 < 25 });
+  }
+
+  let slope: Map<number, Measured & { bytes: number }> | undefined;
+  if (wanted('large') || wanted('slope')) {
+    slope = new Map();
+    for (const size of wanted('slope') ? SLOPE_SIZES : [LARGE_SIZE]) {
+      const template = hookRequestTemplate(HOOK_PATH, tecartusRequest(size));
+      expect(await call(service, template), `history of ${size}`, (a) => a.systemActions?.length === 1);
+      const measured = await alternate(o, service, baseline, template, 1);
+      slope.set(size, { ...measured, bytes: template.bytes });
+      if (size === LARGE_SIZE) {
+        rows.push({ scenario: `large history: ${LARGE_SIZE.toLocaleString('en-US')} resources prefetched`, connections: 1, bodyBytes: template.bytes, ...measured });
+        targets.push({ name: 'large history (5,000): p99 under 150 ms', measured: `${ms(measured.service.p99)} ms`, ok: measured.service.p99 < 150 });
+      }
+    }
+  }
+
+  if (wanted('no-tecartus')) {
+    const template = hookRequestTemplate(HOOK_PATH, nonTecartusRequest(TYPICAL_SIZE));
+    expect(await call(service, template), 'no Tecartus order', (a) => a.cards?.length === 0 && a.systemActions?.length === 0);
+    rows.push(await scenario(o, 'no Tecartus order (short-circuit), 50 resources', service, baseline, template, o.connections));
+  }
+
+  if (wanted('fhir')) {
+    const template = hookRequestTemplate(HOOK_PATH, buildHookRequest({ prefetch: {}, encounterId: 'enc-1', fhirServer: fhir.url, accessToken: 'bench-token' }));
+    const before = fhir.requests();
+    expect(await call(service, template), 'FHIR-query path', (a) => a.systemActions?.length === 1);
+    if (fhir.requests() - before !== 8) throw new Error(`the FHIR-query path made ${fhir.requests() - before} queries, not 8`);
+    const row = await scenario(o, `FHIR-query path: nothing prefetched, 8 queries each delayed ${FHIR_DELAY_MS} ms`, service, baseline, template, o.connections);
+    rows.push(row);
+    targets.push({ name: `FHIR-query path: p99 under ${FHIR_DELAY_MS + 100} ms (8 queries in parallel)`, measured: `${ms(row.service.p99)} ms`, ok: row.service.p99 < FHIR_DELAY_MS + 100 });
+  }
+
+  printScenarioTable(rows, o);
+  if (slope && wanted('slope')) targets.push(printSlope(slope));
+
+  if (wanted('memory')) {
+    await service.stop();
+    targets.push(await memory(o, typical));
+  }
+  await Promise.all(started.map((s) => s.stop()));
+  await fhir.close();
+
+  if (wanted('fhir-latency')) printFhirQueryRows(await runFhirQueryBench());
+
+  console.log('\n### Targets\n');
+  console.log('| target | measured | met |\n|---|---|---|');
+  for (const t of targets) console.log(`| ${t.name} | ${t.measured} | ${t.ok ? 'yes' : '**no**'} |`);
+  if (o.strict && targets.some((t) => !t.ok)) process.exitCode = 1;
+}
+
+/** The service as deployed (open development mode, SQLite in the work directory, info logs to a file). */
+async function startService(name: string, database: string, profileDir?: string): Promise<ChildServer> {
+  const nodeArgs = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+  return track(
+    await startChildServer(
+      name,
+      'src/server.ts',
+      { DATABASE_URL: join(workDir, database), LOG_LEVEL: 'info', FHIR_ALLOW_HTTP: 'true' },
+      join(workDir, `${name}.log`),
+      nodeArgs,
+    ),
+  );
+}
+
+function track(server: ChildServer): ChildServer {
+  started.push(server);
+  return server;
+}
+
+async function scenario(o: BenchOptions, label: string, service: ChildServer, baseline: ChildServer, template: HookRequestTemplate, connections: number): Promise<ScenarioRow> {
+  return { scenario: label, connections, bodyBytes: template.bytes, ...(await alternate(o, service, baseline, template, connections)) };
+}
+
+/** Warms both up, then runs `rounds` rounds of service then baseline; medians of each figure. */
+async function alternate(o: BenchOptions, service: ChildServer, baseline: ChildServer, template: HookRequestTemplate, connections: number): Promise<Measured> {
+  await loadServer(service.url, template, { connections, durationSeconds: o.warmUpSeconds });
+  await loadServer(baseline.url, template, { connections, durationSeconds: o.warmUpSeconds });
+  const s: LoadResult[] = [];
+  const b: LoadResult[] = [];
+  for (let round = 0; round < o.rounds; round++) {
+    s.push(await loadServer(service.url, template, { connections, durationSeconds: o.durationSeconds }));
+    b.push(await loadServer(baseline.url, template, { connections, durationSeconds: o.durationSeconds }));
+  }
+  return { service: medianResult(s), baseline: medianResult(b) };
+}
+
+/** RSS of a fresh service before and after `memoryRequests` typical requests (after a warm-up). */
+async function memory(o: BenchOptions, typical: HookRequestTemplate): Promise<Target> {
+  const service = await startService('memory-service', 'memory.sqlite');
+  await loadServer(service.url, typical, { connections: o.connections, durationSeconds: Math.max(o.warmUpSeconds, 5) });
+  const before = service.rssBytes();
+  const run = await loadServer(service.url, typical, { connections: o.connections, amount: o.memoryRequests });
+  const after = service.rssBytes();
+  await service.stop();
+  const growth = (after - before) / before;
+  console.log(`\n### Memory (typical request, ${o.connections} connections)\n`);
+  console.log('| requests | RSS before | RSS after | change | requests/s |\n|---|---|---|---|---|');
+  console.log(`| ${run.requests.toLocaleString('en-US')} | ${mb(before)} MB | ${mb(after)} MB | ${growth >= 0 ? '+' : ''}${percent(growth)} | ${Math.round(run.rps)} |`);
+  return { name: `memory flat across ${run.requests.toLocaleString('en-US')} requests (RSS grows less than 10%)`, measured: `${mb(before)} → ${mb(after)} MB`, ok: growth < 0.1 };
+}
+
+function printSlope(measured: ReadonlyMap<number, Measured & { bytes: number }>): Target {
+  console.log('\n### Cost per history size (1 connection: one call at a time)\n');
+  console.log('| resources prefetched | body | service mean ms | service p99 ms | baseline mean ms | service − baseline ms |\n|---|---|---|---|---|---|');
+  const sizes = [...measured.keys()].sort((a, b) => a - b);
+  for (const size of sizes) {
+    const m = measured.get(size)!;
+    console.log(`| ${size.toLocaleString('en-US')} | ${mb(m.bytes)} MB | ${ms(m.service.mean)} | ${ms(m.service.p99)} | ${ms(m.baseline.mean)} | ${ms(m.service.mean - m.baseline.mean)} |`);
+  }
+  // The slope of each segment, in ms per 1,000 resources: linear cost means they agree.
+  const segments = sizes.slice(1).map((size, i) => {
+    const from = sizes[i]!;
+    return (measured.get(size)!.service.mean - measured.get(from)!.service.mean) / ((size - from) / 1000);
+  });
+  const [first, second] = segments as [number, number];
+  const overall = (measured.get(sizes.at(-1)!)!.service.mean - measured.get(sizes[0]!)!.service.mean) / ((sizes.at(-1)! - sizes[0]!) / 1000);
+  const linear = Math.abs(second - first) <= 0.25 * Math.max(first, second);
+  console.log(
+    `\nSlope: ${ms(overall)} ms per 1,000 resources (${sizes[0]!.toLocaleString('en-US')}→${sizes[1]!.toLocaleString('en-US')}: ${ms(first)}, ${sizes[1]!.toLocaleString('en-US')}→${sizes[2]!.toLocaleString('en-US')}: ${ms(second)}); ${linear ? 'linear' : 'NOT linear'} (segments within 25% of each other).`,
+  );
+  return { name: 'cost linear in the number of resources (segment slopes within 25%)', measured: `${ms(first)} and ${ms(second)} ms per 1,000`, ok: linear };
+}
+
+function printScenarioTable(rows: readonly ScenarioRow[], o: BenchOptions): void {
+  if (rows.length === 0) return;
+  console.log(`\n### Service and baseline (medians of ${o.rounds} round${o.rounds === 1 ? '' : 's'} of ${o.durationSeconds} s each)\n`);
+  console.log('| scenario | body | conn. | service req/s | baseline req/s | service/baseline | service p50 ms | service p99 ms | baseline p50 ms | baseline p99 ms |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|');
+  for (const r of rows) {
+    console.log(
+      `| ${r.scenario} | ${kb(r.bodyBytes)} | ${r.connections} | ${Math.round(r.service.rps)} | ${Math.round(r.baseline.rps)} | ${percent(r.service.rps / r.baseline.rps)} | ${ms(r.service.p50)} | ${ms(r.service.p99)} | ${ms(r.baseline.p50)} | ${ms(r.baseline.p99)} |`,
+    );
+  }
+}
+
+function printMachine(o: BenchOptions): void {
+  const cpu = cpus()[0]?.model ?? 'unknown CPU';
+  console.log(`## npm run bench — ${new Date().toISOString()}\n`);
+  console.log(`Machine: nproc ${availableParallelism()}, ${cpu}, ${Math.round(totalmem() / 2 ** 30)} GB RAM, ${platform()} ${release()}, Node ${process.version}.`);
+  console.log(
+    `Load generator: autocannon in the bench process on the same machine, 127.0.0.1. Runs: ${o.durationSeconds} s, ${o.rounds} round(s), ${o.warmUpSeconds} s warm-up, ${o.connections} connections for throughput rows.`,
+  );
+}
+
+/** One request with a fresh hookInstance; the parsed answer (must be 200). */
+async function call(server: ChildServer, template: HookRequestTemplate): Promise<CdsAnswer> {
+  const res = await fetch(server.url + template.path, { method: 'POST', headers: { 'content-type': 'application/json', ...template.headers?.(template.path) }, body: freshBody(template) });
+  const text = await res.text();
+  if (res.status !== 200) throw new Error(`${server.name} answered ${res.status}: ${text.slice(0, 300)}`);
+  return JSON.parse(text) as CdsAnswer;
+}
+
+function expect(answer: CdsAnswer, what: string, ok: (a: CdsAnswer) => boolean): void {
+  if (!ok(answer)) throw new Error(`unexpected answer to the ${what}: ${JSON.stringify(answer).slice(0, 300)}`);
+}
+
+function medianResult(results: readonly LoadResult[]): LoadResult {
+  const m = (pick: (r: LoadResult) => number) => median(results.map(pick));
+  return { rps: m((r) => r.rps), p50: m((r) => r.p50), p99: m((r) => r.p99), mean: m((r) => r.mean), requests: m((r) => r.requests) };
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+function ms(value: number): string {
+  return value >= 100 ? String(Math.round(value)) : value.toFixed(1);
+}
+
+function mb(bytes: number): string {
+  return (bytes / 2 ** 20).toFixed(1);
+}
+
+function kb(bytes: number): string {
+  return bytes >= 2 ** 20 ? `${mb(bytes)} MB` : `${Math.round(bytes / 1024)} kB`;
+}
+
+function percent(ratio: number): string {
+  return `${Math.round(ratio * 100)}%`;
+}
