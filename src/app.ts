@@ -8,9 +8,13 @@ import type { Discovery } from './hooks/discovery.js';
 import type { HookResult } from './hooks/handle-order-hook.js';
 import { hookRoutes } from './hooks/routes.js';
 import { errorHandler } from './http/error-handler.js';
+import { healthRoutes } from './http/health-routes.js';
 import { notFound } from './http/operation-outcome.js';
 import { policyPageRoutes } from './http/policy-page.js';
 import type { Logger } from './logger.js';
+import { hookLatency } from './metrics/hook-latency.js';
+import { ServiceMetrics } from './metrics/metrics.js';
+import { metricsRoutes } from './metrics/metrics-routes.js';
 import type { CompiledPolicy } from './policy/compiled-policy.js';
 import { createDecisionStore } from './store/create-decision-store.js';
 import type { DecisionStore } from './store/decision-store.js';
@@ -28,6 +32,8 @@ export interface AppDependencies {
   readonly onAnswered?: (result: HookResult, res: Response) => Promise<void> | void;
   /** Where decisions and feedback are kept; by default a store opened from config.database. The caller that passes one closes it. */
   readonly store?: DecisionStore;
+  /** The Prometheus metrics GET /metrics shows; a fresh set per app unless given. */
+  readonly metrics?: ServiceMetrics;
 }
 
 /** Builds the service as an Express app; tests boot it in-process with supertest. */
@@ -35,9 +41,13 @@ export function createApp(deps: AppDependencies): Express {
   const { config, logger } = deps;
   const now = deps.now ?? (() => new Date());
   const store = deps.store ?? createDecisionStore(config.database, logger);
-  const recordDecision = decisionRecorder({ store, policy: deps.policy, logger, now });
+  const metrics = deps.metrics ?? new ServiceMetrics();
+  const recordDecision = decisionRecorder({ store, policy: deps.policy, logger, now, observeWrite: metrics.storeWrites });
   const app = express();
   app.disable('x-powered-by');
+  // Operability (README "Performance and scaling"): probes and metrics, outside authentication, no PHI.
+  app.use(healthRoutes({ store, policy: deps.policy, logger }), metricsRoutes(metrics, logger));
+  app.post('/cds-services/:id', hookLatency(metrics, deps.discovery));
   // Requests with draftOrders and prefetched history easily exceed Express's 100 kB default.
   // strict: false lets a JSON string or number through to the request check, which says the body must be an object
   // (body-parser's strict mode would call valid JSON "not valid JSON").
@@ -51,12 +61,13 @@ export function createApp(deps: AppDependencies): Express {
         policy: deps.policy,
         discovery: deps.discovery,
         // The EHR's FHIR server is queried for what prefetch lacks (src/fhir/fhir-record-fetcher.ts).
-        fetcher: deps.fetcher ?? createFhirRecordFetcher(config.fhirQueries, logger),
+        fetcher: deps.fetcher ?? createFhirRecordFetcher(config.fhirQueries, logger, metrics.fhirQueries),
         now,
       },
       // The decision is recorded before the answer leaves (a failed write answers 503).
       onAnswered: async (result, res) => {
         await recordDecision(result, res);
+        metrics.countDecisions(result.judged);
         await deps.onAnswered?.(result, res);
       },
     }),

@@ -2,7 +2,7 @@ import type { Bundle, FhirResource, Medication } from 'fhir/r4.js';
 import type { FhirQueryConfig } from '../config.js';
 import type { Logger } from '../logger.js';
 import { Deadline } from './deadline.js';
-import { FhirClient, FhirQueryFailure, fhirServerProblem } from './fhir-client.js';
+import { FhirClient, FhirQueryFailure, fhirServerProblem, type FhirFailureKind } from './fhir-client.js';
 import type { FetchedMedications, FetchedParts, RecordFetcher, RecordRequest } from './gather-record.js';
 import type { RecordPart, UnavailablePart } from './patient-record.js';
 import type { PrefetchValue } from './prefetch.js';
@@ -28,6 +28,18 @@ interface SourceResult {
 type Interaction = 'read' | 'search' | 'page' | 'medication-read';
 
 /**
+ * Told of every FHIR query (the service's metrics listen here; src/fhir knows
+ * nothing of how they are counted). Resource types come from the record
+ * sources, never from the server or the patient's data.
+ */
+export interface FhirQueryObserver {
+  /** One GET ended: an answer (404/410 included) or a failure, after `seconds`. */
+  queried(resourceType: string, outcome: 'answered' | 'failed', seconds: number): void;
+  /** One failed query or search cut short, as logged (`fhir-query-failed`). */
+  failed(resourceType: string, kind: FhirFailureKind): void;
+}
+
+/**
  * The real RecordFetcher: queries the EHR's FHIR server (fhirServer, with the
  * fhirAuthorization token when the client sent one) for what prefetch lacked,
  * with the same templates discovery.json advertises. Queries run in parallel
@@ -35,7 +47,7 @@ type Interaction = 'read' | 'search' | 'page' | 'medication-read';
  * A failing server never fails the hook: each failure becomes an
  * UnavailablePart the policy reports as `data-unavailable`.
  */
-export function createFhirRecordFetcher(settings: FhirQueryConfig, logger: Logger): RecordFetcher {
+export function createFhirRecordFetcher(settings: FhirQueryConfig, logger: Logger, observer?: FhirQueryObserver): RecordFetcher {
   return {
     refusal(request) {
       if (!request.fhirServer) return 'the request has no fhirServer to query for it';
@@ -43,7 +55,7 @@ export function createFhirRecordFetcher(settings: FhirQueryConfig, logger: Logge
     },
 
     async fetchMissing(request, missing, pages): Promise<FetchedParts> {
-      const session = new QuerySession(request, settings, logger);
+      const session = new QuerySession(request, settings, logger, observer);
       const results = await Promise.all([
         ...missing.map((source) => session.readSource(source)),
         ...pages.map(({ source, next }) => session.continuePages(source, next, request.prefetch.values.get(source.key))),
@@ -59,7 +71,7 @@ export function createFhirRecordFetcher(settings: FhirQueryConfig, logger: Logge
     },
 
     async fetchMedications(request, references): Promise<FetchedMedications> {
-      const session = new QuerySession(request, settings, logger);
+      const session = new QuerySession(request, settings, logger, observer);
       const ids = [...new Set(references.map((r) => session.medicationId(r)).filter((id): id is string => id !== undefined))];
       const results = await mapAtMost(MEDICATION_READS_AT_ONCE, ids.slice(0, MAX_MEDICATION_READS), (id) => session.readMedication(id));
       const medications = results.flatMap((r) => r.resources as Medication[]);
@@ -79,12 +91,14 @@ class QuerySession {
   readonly #settings: FhirQueryConfig;
   readonly #log: Logger;
   readonly #context: Readonly<Record<string, unknown>>;
+  readonly #observer: FhirQueryObserver | undefined;
   readonly #started = performance.now();
   #requests = 0;
   #failed = 0;
 
-  constructor(request: RecordRequest, settings: FhirQueryConfig, logger: Logger) {
+  constructor(request: RecordRequest, settings: FhirQueryConfig, logger: Logger, observer: FhirQueryObserver | undefined) {
     this.#settings = settings;
+    this.#observer = observer;
     this.#context = request.context;
     // Logs carry the hook instance and the server's origin; never the token, the query string or the patient id.
     this.#log = logger.child({ hookInstance: request.hookInstance, fhirServer: new URL(request.fhirServer!).origin });
@@ -193,8 +207,11 @@ class QuerySession {
     const started = performance.now();
     this.#requests += 1;
     try {
-      return await this.#client.get(url, expected, allowNotFound);
+      const answer = await this.#client.get(url, expected, allowNotFound);
+      this.#observer?.queried(resourceType, 'answered', (performance.now() - started) / 1000);
+      return answer;
     } catch (error) {
+      this.#observer?.queried(resourceType, 'failed', (performance.now() - started) / 1000);
       throw this.#logged(asFailure(error), resourceType, interaction, started);
     }
   }
@@ -202,6 +219,7 @@ class QuerySession {
   /** One log line per failed query (or search cut short): what, how, never the URL, the token or the server's words. */
   #logged(failure: FhirQueryFailure, resourceType: string, interaction: Interaction, started?: number): FhirQueryFailure {
     this.#failed += 1;
+    this.#observer?.failed(resourceType, failure.kind);
     this.#log.warn(
       {
         event: 'fhir-query-failed',

@@ -1,4 +1,7 @@
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import type { FhirQueryObserver } from '../fhir/fhir-record-fetcher.js';
+import { reasonCodes } from '../hooks/coverage-information.js';
+import type { JudgedOrder } from '../hooks/handle-order-hook.js';
 
 /**
  * The service's Prometheus metrics. Label values are service ids, HTTP
@@ -18,7 +21,7 @@ export class ServiceMetrics {
 
   readonly decisions = new Counter({
     name: 'cds_decisions_total',
-    help: 'Tecartus orders judged, by the covered value sent and by reason code (one count per reason)',
+    help: 'Tecartus orders judged, by the covered value sent (none: no coverage information) and by reason code (one count per reason; pa-required is on every order, so its count is the number of orders judged)',
     labelNames: ['covered', 'reason'] as const,
     registers: [this.registry],
   });
@@ -49,4 +52,23 @@ export class ServiceMetrics {
   constructor() {
     collectDefaultMetrics({ register: this.registry });
   }
+
+  /** Counts the orders of an answered hook call, once per reason code each carries. */
+  countDecisions(judged: readonly JudgedOrder[]): void {
+    for (const j of judged) {
+      const covered = j.coverageInformation?.covered ?? 'none';
+      for (const reason of reasonCodes(j.decision)) this.decisions.inc({ covered, reason });
+    }
+  }
+
+  /** The FHIR side's observer (src/fhir stays free of prom-client). */
+  readonly fhirQueries: FhirQueryObserver = {
+    queried: (resourceType, outcome, seconds) => this.fhirQueryDuration.observe({ resource_type: resourceType, outcome }, seconds),
+    failed: (resourceType, kind) => this.fhirQueryFailures.inc({ resource_type: resourceType, failure: kind }),
+  };
+
+  /** The decision recorder's observer (src/store/record-decisions.ts). */
+  readonly storeWrites = (outcome: string, seconds: number): void => {
+    this.storeWriteDuration.observe({ outcome }, seconds);
+  };
 }

@@ -13,6 +13,8 @@ export interface DecisionStore {
   readonly kind: 'sqlite' | 'postgres';
   /** Resolves once the schema is migrated; rejects when the database cannot be used. */
   ready(): Promise<void>;
+  /** A trivial round trip to the database (readiness): rejects when it cannot be reached or the store is closed. */
+  ping(): Promise<void>;
   /**
    * Records one answered hook call in one transaction. The same answer
    * recorded twice (client iss, hookInstance and response hash equal) is one

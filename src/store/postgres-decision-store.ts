@@ -62,6 +62,11 @@ export class PostgresDecisionStore implements DecisionStore {
     return this.migrated;
   }
 
+  async ping(): Promise<void> {
+    await this.migrated;
+    await this.pool.query('SELECT 1');
+  }
+
   private async migrate(): Promise<void> {
     const schema = this.options.schema;
     await this.transaction(async (client) => {

@@ -15,6 +15,8 @@ export interface DecisionRecorderOptions {
   readonly policy: CompiledPolicy;
   readonly logger: Logger;
   readonly now: () => Date;
+  /** Told how long each write took and how it ended (the service's metrics). */
+  readonly observeWrite?: ((outcome: 'recorded' | 'already-recorded' | 'failed', seconds: number) => void) | undefined;
 }
 
 /**
@@ -23,12 +25,15 @@ export interface DecisionRecorderOptions {
  * call; an assertion that cannot be kept must not be given, so a failed
  * write answers 503 (the client may retry) instead of the decision.
  */
-export function decisionRecorder({ store, policy, logger, now }: DecisionRecorderOptions) {
+export function decisionRecorder({ store, policy, logger, now, observeWrite }: DecisionRecorderOptions) {
   return async (result: HookResult, res: Response): Promise<void> => {
     const record = hookCallRecord({ result, clientIss: cdsClientOf(res)?.iss ?? OPEN_DEVELOPMENT_MODE, answeredAt: now(), policy });
+    const started = performance.now();
     try {
-      await store.recordHookCall(record);
+      const outcome = await store.recordHookCall(record);
+      observeWrite?.(outcome, (performance.now() - started) / 1000);
     } catch (error) {
+      observeWrite?.('failed', (performance.now() - started) / 1000);
       throw storeUnavailable(logger, error, 'record-decision', { hookInstance: record.hookInstance });
     }
   };

@@ -75,6 +75,7 @@ export class SqliteDecisionStore implements DecisionStore {
   readonly kind = 'sqlite' as const;
   private readonly db: Database.Database;
   private readonly writeHookCall: ReturnType<SqliteDecisionStore['hookCallWriter']>;
+  private readonly selectOne: Database.Statement;
 
   constructor(options: SqliteStoreOptions) {
     if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
@@ -86,6 +87,7 @@ export class SqliteDecisionStore implements DecisionStore {
     this.db.pragma('foreign_keys = ON');
     this.migrate();
     this.writeHookCall = this.hookCallWriter();
+    this.selectOne = this.db.prepare('SELECT 1');
   }
 
   private migrate(): void {
@@ -102,6 +104,11 @@ export class SqliteDecisionStore implements DecisionStore {
   }
 
   async ready(): Promise<void> {}
+
+  async ping(): Promise<void> {
+    // Throws once the database is closed (or its file became unusable).
+    this.selectOne.get();
+  }
 
   async recordHookCall(call: HookCallRecord): Promise<'recorded' | 'already-recorded'> {
     return this.writeHookCall.immediate(call);
