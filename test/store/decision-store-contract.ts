@@ -96,6 +96,25 @@ export function decisionStoreContract(name: string, setup: () => Promise<StoreUn
         assert.equal(await store.recordHookCall({ ...call, orders: [call.orders[0]!] }), 'recorded', 'the retry is recorded in full');
       });
 
+      it('a write that fails among concurrent ones fails alone: the others are recorded', async () => {
+        const broken = buildHookCallRecord({ orders: [buildOrderDecisionRecord({ order: null as unknown as string })] });
+        const good = Array.from({ length: 5 }, () => buildHookCallRecord());
+        const results = await Promise.allSettled([good[0]!, broken, ...good.slice(1)].map((c) => store.recordHookCall(c)));
+        assert.deepEqual(
+          results.map((r) => r.status),
+          ['fulfilled', 'rejected', 'fulfilled', 'fulfilled', 'fulfilled', 'fulfilled'],
+        );
+        assert.deepEqual(await store.findHookCalls(broken.hookInstance), []);
+        for (const c of good) assert.equal((await store.findHookCalls(c.hookInstance)).length, 1, c.hookInstance);
+      });
+
+      it('the same answer recorded twice at once is one record', async () => {
+        const call = buildHookCallRecord();
+        const results = await Promise.all([store.recordHookCall(call), store.recordHookCall({ ...call })]);
+        assert.deepEqual(results.sort(), ['already-recorded', 'recorded']);
+        assert.equal((await store.findHookCalls(call.hookInstance)).length, 1);
+      });
+
       it('a card uuid repeated within an answer is kept once', async () => {
         const card = buildCardRecord();
         const call = buildHookCallRecord({ cards: [card, { ...card }] });
