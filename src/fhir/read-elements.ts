@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { acceptsAsIs, type AsIsCheck } from '../validation/accepts-as-is.js';
 
 /**
  * The JSON shape of the FHIR elements the service reads, per resource type.
@@ -53,9 +54,8 @@ const Timing = z.looseObject({
 });
 
 /** Any resource: its type, checked further by checkReadElements. */
-const AnyResource = z
-  .looseObject({ resourceType: z.string({ error: 'must be a FHIR resource with a resourceType' }).min(1, 'must name a resourceType') })
-  .superRefine(checkReadElements);
+const AnyResourceType = z.looseObject({ resourceType: z.string({ error: 'must be a FHIR resource with a resourceType' }).min(1, 'must name a resourceType') });
+const AnyResource = AnyResourceType.superRefine(checkReadElements);
 
 /** What every resource may carry: id, extensions and contained resources (each checked by its own type). */
 const resourceShape = (elements: z.core.$ZodLooseShape = {}) =>
@@ -121,7 +121,28 @@ const ANY_TYPE = resourceShape();
 
 /** zod refinement: checks the elements the service reads for the resource's own type. */
 export function checkReadElements(resource: { resourceType: string }, ctx: z.RefinementCtx): void {
-  const shape = (Object.hasOwn(SHAPES, resource.resourceType) ? SHAPES[resource.resourceType] : undefined) ?? ANY_TYPE;
+  const shape = shapeOf(resource.resourceType);
   const parsed = shape.safeParse(resource);
   if (!parsed.success) for (const i of parsed.error.issues) ctx.addIssue({ code: 'custom', message: i.message, path: i.path });
 }
+
+function shapeOf(resourceType: string): z.ZodType {
+  return (Object.hasOwn(SHAPES, resourceType) ? SHAPES[resourceType] : undefined) ?? ANY_TYPE;
+}
+
+/**
+ * The fast twin of checkReadElements (src/validation/accepts-as-is.ts): true
+ * when every element the service reads has its FHIR JSON type, without
+ * copying anything; false sends the request through the zod schemas, which
+ * name the problem.
+ */
+export function readElementsAsIs(resource: unknown): boolean {
+  const resourceType = (resource as { resourceType?: unknown } | null)?.resourceType;
+  if (typeof resourceType !== 'string') return false;
+  return (Object.hasOwn(FAST_SHAPES, resourceType) ? FAST_SHAPES[resourceType] : undefined)?.(resource) ?? fastAnyType(resource);
+}
+
+const KNOWN: ReadonlyMap<z.ZodType, AsIsCheck> = new Map([[AnyResource as z.ZodType, (v: unknown) => fastAnyResourceType(v) && readElementsAsIs(v)]]);
+const fastAnyResourceType = acceptsAsIs(AnyResourceType);
+const fastAnyType = acceptsAsIs(ANY_TYPE, KNOWN);
+const FAST_SHAPES: Readonly<Record<string, AsIsCheck>> = Object.fromEntries(Object.entries(SHAPES).map(([type, shape]) => [type, acceptsAsIs(shape, KNOWN)]));

@@ -1,7 +1,7 @@
 import type { OperationOutcomeIssue } from 'fhir/r4.js';
 import type { z } from 'zod';
 import { badRequestIssues, issue } from '../http/operation-outcome.js';
-import { HookRequestSchema, type HookRequest } from './request-schema.js';
+import { hookRequestAsIs, HookRequestSchema, type HookRequest } from './request-schema.js';
 
 /**
  * Validates a hook call's body for the service's hook. Every problem is
@@ -12,8 +12,10 @@ export function parseHookRequest(body: unknown, hook: 'order-sign' | 'order-sele
   if (body === undefined || body === null || typeof body !== 'object' || Array.isArray(body)) {
     throw badRequestIssues([issue('invalid', 'The request body must be a JSON object (Content-Type: application/json) holding a CDS Hooks request.')]);
   }
+  // A well-formed body (nearly every one) is used as sent; zod's parse would copy it whole. Any other goes
+  // through the schema, which names every problem.
   // reportInput: zodIssues tells a missing field (required) from a wrong one (invalid) by the issue's input.
-  const parsed = HookRequestSchema.safeParse(body, { reportInput: true });
+  const parsed = hookRequestAsIs(body) ? ({ success: true, data: body as HookRequest } as const) : HookRequestSchema.safeParse(body, { reportInput: true });
   const issues: OperationOutcomeIssue[] = parsed.success ? [] : zodIssues(parsed.error);
   if (parsed.success) {
     const request = parsed.data;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { checkReadElements } from '../fhir/read-elements.js';
+import { checkReadElements, readElementsAsIs } from '../fhir/read-elements.js';
+import { acceptsAsIs, type AsIsCheck } from '../validation/accepts-as-is.js';
 
 /** A required string: "is required" when absent, `mustBe` when present with the wrong type. */
 const requiredString = (mustBe = 'must be a string', required = 'is required') => z.string({ error: (iss) => (iss.input === undefined ? required : mustBe) });
@@ -14,19 +15,15 @@ const FhirResource = z.looseObject({
   id: z.string({ error: 'must be a string' }).optional(),
 });
 
+const DraftOrderResource = FhirResource.extend({ id: z.string({ error: 'is required: CRD answers refer to each order by id' }).min(1, 'must not be empty') });
+const CheckedDraftOrderResource = DraftOrderResource.superRefine(checkReadElements);
+
 const DraftOrders = z.looseObject({
   resourceType: z.literal('Bundle', { error: 'must be a FHIR Bundle' }),
-  entry: z
-    .array(
-      z.looseObject({
-        resource: FhirResource.extend({ id: z.string({ error: 'is required: CRD answers refer to each order by id' }).min(1, 'must not be empty') }).superRefine(
-          checkReadElements,
-        ),
-      }),
-      { error: 'must be an array' },
-    )
-    .optional(),
+  entry: z.array(z.looseObject({ resource: CheckedDraftOrderResource }), { error: 'must be an array' }).optional(),
 });
+
+const CheckedPrefetchResource = FhirResource.superRefine(checkReadElements);
 
 const FhirAuthorization = z.looseObject({
   access_token: requiredString().min(1, 'must not be empty'),
@@ -53,7 +50,7 @@ export const HookRequestSchema = z
     fhirAuthorization: FhirAuthorization.optional(),
     context: OrderContext,
     prefetch: z
-      .record(z.string(), z.union([FhirResource.superRefine(checkReadElements), z.null()], { error: 'must be a FHIR resource or null' }), { error: 'must be an object' })
+      .record(z.string(), z.union([CheckedPrefetchResource, z.null()], { error: 'must be a FHIR resource or null' }), { error: 'must be an object' })
       .optional(),
     extension: z.record(z.string(), z.unknown(), { error: 'must be an object' }).optional(),
   })
@@ -63,3 +60,15 @@ export const HookRequestSchema = z
   });
 
 export type HookRequest = z.infer<typeof HookRequestSchema>;
+
+/**
+ * True when HookRequestSchema accepts the body as it is (src/validation/accepts-as-is.ts):
+ * such a body is used without zod's copy; any other goes through the schema for its messages.
+ */
+export const hookRequestAsIs = acceptsAsIs(
+  HookRequestSchema,
+  new Map<z.ZodType, AsIsCheck>([
+    [CheckedDraftOrderResource, ((fast) => (v: unknown) => fast(v) && readElementsAsIs(v))(acceptsAsIs(DraftOrderResource))],
+    [CheckedPrefetchResource, ((fast) => (v: unknown) => fast(v) && readElementsAsIs(v))(acceptsAsIs(FhirResource))],
+  ]),
+);
