@@ -13,9 +13,16 @@ export interface CodeMatch {
   readonly entry: CodeSetEntry;
 }
 
+/** Most distinct system URIs remembered as sent (a client could send endless variants). */
+const MAX_REMEMBERED_URIS = 1_000;
+
 /** Maps the many URIs a code system arrives under to one key. */
 export class CodeSystemAliases {
   readonly #byUri = new Map<string, CodeSystemKey>();
+  /** URIs as sent, already normalised and looked up: the same few arrive on every coding. */
+  readonly #seen = new Map<string, CodeSystemKey | undefined>();
+  /** Each coding's lookup keys (`system|normalised code`), worked out once however many code sets it is checked against. */
+  readonly #codingKeys = new WeakMap<Coding, readonly string[]>();
 
   constructor(uris: Partial<Record<CodeSystemKey, readonly string[]>>) {
     for (const [key, list] of Object.entries(uris) as [CodeSystemKey, readonly string[]][]) {
@@ -24,7 +31,23 @@ export class CodeSystemAliases {
   }
 
   keyOf(systemUri: string | undefined): CodeSystemKey | undefined {
-    return systemUri === undefined ? undefined : this.#byUri.get(normalizeUri(systemUri));
+    if (typeof systemUri !== 'string') return undefined;
+    if (this.#seen.has(systemUri)) return this.#seen.get(systemUri);
+    const key = this.#byUri.get(normalizeUri(systemUri));
+    if (this.#seen.size >= MAX_REMEMBERED_URIS) this.#seen.clear();
+    this.#seen.set(systemUri, key);
+    return key;
+  }
+
+  /** The keys a coding is looked up under in a CodeSet: `system|form` for each normalised form of its code. */
+  keysOf(coding: Coding): readonly string[] {
+    let keys = this.#codingKeys.get(coding);
+    if (keys === undefined) {
+      const system = this.keyOf(coding.system);
+      keys = system === undefined || typeof coding.code !== 'string' ? [] : normalizedForms(system, coding.code).map((form) => `${system}|${form}`);
+      this.#codingKeys.set(coding, keys);
+    }
+    return keys;
   }
 }
 
@@ -35,7 +58,8 @@ export class CodeSystemAliases {
 export class CodeSet {
   readonly label: string;
   readonly #exact = new Map<string, CodeSetEntry>();
-  readonly #prefixes: { system: CodeSystemKey; prefix: string; entry: CodeSetEntry }[] = [];
+  /** Code families (`system|prefix`), e.g. ICD-10-CM C83.1-. */
+  readonly #prefixes: { key: string; entry: CodeSetEntry }[] = [];
 
   constructor(
     label: string,
@@ -48,17 +72,16 @@ export class CodeSet {
       for (const form of normalizedForms(entry.system, entry.code)) this.#exact.set(`${entry.system}|${form}`, entry);
     }
     for (const entry of prefixes) {
-      for (const form of normalizedForms(entry.system, entry.code)) this.#prefixes.push({ system: entry.system, prefix: form, entry });
+      for (const form of normalizedForms(entry.system, entry.code)) this.#prefixes.push({ key: `${entry.system}|${form}`, entry });
     }
   }
 
   match(coding: Coding): CodeMatch | undefined {
-    const system = this.aliases.keyOf(coding.system);
-    if (system === undefined || typeof coding.code !== 'string') return undefined;
-    for (const form of normalizedForms(system, coding.code)) {
-      const entry = this.#exact.get(`${system}|${form}`);
+    for (const key of this.aliases.keysOf(coding)) {
+      const entry = this.#exact.get(key);
       if (entry) return { coding, entry };
-      for (const p of this.#prefixes) if (p.system === system && form.startsWith(p.prefix)) return { coding, entry: p.entry };
+      // The key starts with the system, so a prefix of the same system matches as the code's prefix.
+      for (const p of this.#prefixes) if (key.startsWith(p.key)) return { coding, entry: p.entry };
     }
     return undefined;
   }

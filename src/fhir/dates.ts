@@ -23,9 +23,25 @@ export interface Day {
 
 const FHIR_DATE = /^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?(?:T[\d:.]+(?:Z|[+-]\d{2}:\d{2})?)?$/;
 
+/** Most distinct date texts remembered (a record repeats the same few dates; a client could send endless ones). */
+const MAX_REMEMBERED_DATES = 10_000;
+/** The longest FHIR dateTime is 35 characters (2025-03-02T23:30:00.123456789+05:00); longer texts are not dates and not kept. */
+const MAX_DATE_LENGTH = 40;
+const parsedDates = new Map<string, PartialDate | undefined>();
+
 /** Parses a FHIR date or dateTime; returns undefined for anything that is not one. */
 export function parseFhirDate(value: string | undefined): PartialDate | undefined {
   if (typeof value !== 'string') return undefined;
+  // The criteria read each entry's date several times, and histories repeat dates: each text is parsed once.
+  if (parsedDates.has(value)) return parsedDates.get(value);
+  const parsed = parseDateText(value);
+  if (value.length > MAX_DATE_LENGTH) return parsed;
+  if (parsedDates.size >= MAX_REMEMBERED_DATES) parsedDates.clear();
+  parsedDates.set(value, parsed);
+  return parsed;
+}
+
+function parseDateText(value: string): PartialDate | undefined {
   const m = FHIR_DATE.exec(value.trim());
   if (!m) return undefined;
   const year = Number(m[1]);
