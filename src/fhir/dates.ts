@@ -109,10 +109,17 @@ export function ageRangeOn(birth: PartialDate, on: Day): { min: number; max: num
 
 /** Today's calendar day in an IANA time zone (the plan's, not the server's). */
 export function dayIn(timeZone: string, now: Date): Day {
+  // Zone offsets are whole seconds, so the day cannot change within a second: calls in the same second share one answer.
+  const second = Math.floor(now.getTime() / 1000);
+  if (lastDay && lastDay.timeZone === timeZone && lastDay.second === second) return lastDay.day;
   const parts = dayFormat(timeZone).formatToParts(now);
   const get = (type: string) => Number(parts.find((p) => p.type === type)?.value);
-  return { year: get('year'), month: get('month'), day: get('day') };
+  const day = { year: get('year'), month: get('month'), day: get('day') };
+  lastDay = { timeZone, second, day };
+  return day;
 }
+
+let lastDay: { readonly timeZone: string; readonly second: number; readonly day: Day } | undefined;
 
 // Building an Intl.DateTimeFormat costs far more than using one (it loads the
 // zone's rules); the policy names one time zone, so each is built once.

@@ -3,6 +3,7 @@ import type { Config } from '../config.js';
 import { cdsClientOf } from '../http/cds-client.js';
 import type { Logger } from '../logger.js';
 import { handleOrderHook, type HookDependencies, type HookResult } from './handle-order-hook.js';
+import { responseBody } from './response-body.js';
 
 export interface HookRouteOptions {
   readonly config: Config;
@@ -27,7 +28,8 @@ export function hookRoutes(options: HookRouteOptions): Router {
     const started = performance.now();
     const result = await handleOrderHook({ serviceId: req.params.id, body: req.body, baseUrl: baseUrlOf(req, config) }, hooks);
     await options.onAnswered?.(result, res);
-    res.json(result.response);
+    // As res.json would send it, from the text the audit record hashed.
+    res.type('json').send(responseBody(result.response));
     logger.info(
       {
         event: 'hook-call',

@@ -3,6 +3,7 @@ import type { Extension, FhirResource } from 'fhir/r4.js';
 import { referenceTo } from '../fhir/references.js';
 import { COVERAGE_INFORMATION_URL, coverageOf } from '../hooks/coverage-information.js';
 import type { HookResult, JudgedOrder } from '../hooks/handle-order-hook.js';
+import { responseBody } from '../hooks/response-body.js';
 import type { CdsCard } from '../hooks/types.js';
 import type { CompiledPolicy } from '../policy/compiled-policy.js';
 import type { OrderDecision } from '../policy/decision.js';
@@ -37,9 +38,9 @@ export function hookCallRecord({ result, clientIss, answeredAt, policy }: Answer
   };
 }
 
-/** SHA-256 of the body exactly as Express's res.json sends it (JSON.stringify, no spacing). */
-export function responseSha256(response: unknown): string {
-  return createHash('sha256').update(JSON.stringify(response)).digest('hex');
+/** SHA-256 of the body exactly as the route sends it (responseBody: JSON.stringify, no spacing). */
+export function responseSha256(response: HookResult['response']): string {
+  return createHash('sha256').update(responseBody(response)).digest('hex');
 }
 
 function orderDecisionRecord(judged: JudgedOrder, result: HookResult): OrderDecisionRecord {
