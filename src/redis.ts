@@ -9,7 +9,16 @@ export type RedisClient = ReturnType<typeof createClient>;
  * (no offline queue), so a request never waits on a dead Redis.
  */
 export async function connectRedis(url: string, logger: Logger, timeoutMs = 5000): Promise<RedisClient> {
-  const client = createClient({ url, disableOfflineQueue: true, socket: { connectTimeout: timeoutMs, reconnectStrategy: (retries) => Math.min(100 * 2 ** retries, 5000) } });
+  let connected = false;
+  const client = createClient({
+    url,
+    disableOfflineQueue: true,
+    socket: {
+      connectTimeout: timeoutMs,
+      // At start-up give up after a few tries (the service should not start without its store); once connected, keep reconnecting.
+      reconnectStrategy: (retries, cause) => (!connected && retries >= 3 ? cause : Math.min(100 * 2 ** retries, 5000)),
+    },
+  });
   let reported = false;
   client.on('error', (error: Error) => {
     if (reported) return;
@@ -28,11 +37,12 @@ export async function connectRedis(url: string, logger: Logger, timeoutMs = 5000
       }),
     ]);
   } catch (error) {
-    client.destroy();
+    if (client.isOpen) client.destroy();
     throw new Error(`cannot connect to Redis at ${redactUrl(url)}: ${(error as Error).message}`);
   } finally {
     clearTimeout(timer);
   }
+  connected = true;
   return client;
 }
 
