@@ -10,6 +10,7 @@ import type { HookResult } from './hooks/handle-order-hook.js';
 import { hookRoutes } from './hooks/routes.js';
 import { cdsCors } from './http/cors.js';
 import { errorHandler } from './http/error-handler.js';
+import { limitJsonDepth } from './http/json-depth.js';
 import { notFound } from './http/operation-outcome.js';
 import { POLICY_PAGE_STYLE_SOURCE, policyPageRoutes } from './http/policy-page.js';
 import { requestLog } from './http/request-log.js';
@@ -49,6 +50,7 @@ export function createApp(deps: AppDependencies): Express {
   app.get(GUARDED_GETS, ...guard);
   // Requests with draftOrders and prefetched history easily exceed Express's 100 kB default.
   app.use(express.json({ limit: config.bodyLimit, type: ['application/json', 'application/fhir+json', 'application/*+json'] }));
+  app.use(limitJsonDepth());
 
   app.use(
     hookRoutes({

@@ -1,21 +1,27 @@
 import { z } from 'zod';
+import { FhirResourceShape, refineResourceShape } from '../fhir/resource-shapes.js';
 
 /**
  * The CDS Hooks 2.0 request for order-sign and order-select, validated once at
  * the edge. Unknown fields are kept and ignored (CRD found-33, hook-23); FHIR
- * resources are checked only for what the service relies on.
+ * resources are checked only for what the service relies on (resource-shapes.ts).
  */
-const FhirResource = z.looseObject({
-  resourceType: z.string({ error: 'must be a FHIR resource with a resourceType' }).min(1, 'must name a resourceType'),
-  id: z.string({ error: 'must be a string' }).optional(),
-});
+const FhirResource = FhirResourceShape;
 
 const DraftOrders = z.looseObject({
   resourceType: z.literal('Bundle', { error: 'must be a FHIR Bundle' }),
   entry: z
     .array(
       z.looseObject({
-        resource: FhirResource.extend({ id: z.string({ error: 'is required: CRD answers refer to each order by id' }).min(1, 'must not be empty') }),
+        resource: z
+          .looseObject(
+            {
+              resourceType: z.string({ error: 'must be a FHIR resource with a resourceType' }).min(1, 'must name a resourceType'),
+              id: z.string({ error: 'is required: CRD answers refer to each order by id' }).min(1, 'must not be empty'),
+            },
+            { error: 'must be a FHIR resource (a JSON object)' },
+          )
+          .superRefine(refineResourceShape),
       }),
       { error: 'must be an array' },
     )

@@ -20,7 +20,7 @@ export function requestLog(logger: Logger): RequestHandler {
         event: 'http',
         method: req.method,
         path: req.path.slice(0, 200),
-        service: serviceOf(req),
+        serviceId: serviceOf(req),
         hookInstance: hookInstanceOf(req),
         iss: cdsClientOf(res)?.iss,
         status,
