@@ -2,8 +2,10 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
+import { SignJWT } from 'jose';
 import request from 'supertest';
 import { isOperationOutcome } from '../support/cds-conformance.js';
+import { audienceFor, jwksOf, makeSigner, PUBLIC_BASE_URL, writeClientsFile, type TestSigner } from '../support/cds-clients.js';
 import { coverageInformationFor } from '../support/coverage-information.js';
 import { buildMedication, buildMedicationAdministration, buildOtherOrder, buildProcedure, buildTecartusServiceRequest, cpt, hcpcs } from '../support/fhir-factories.js';
 import { buildHookRequest, ORDER_SELECT, ORDER_SIGN } from '../support/hook-requests.js';
@@ -273,5 +275,68 @@ describe('Hostile input: names of Object.prototype members are plain values', ()
     const res = await postHook(app, ORDER_SIGN, body);
     assert.equal(res.status, 400);
     assert.match(res.body.issue[0].details.text, /nested more than 100 levels/);
+  });
+});
+
+describe('Hostile input: random and forged bearer tokens never get past authentication, and never cause a 5xx', () => {
+  let guarded: Server;
+  let file: { path: string; remove: () => void };
+  let signer: TestSigner;
+  const path = `/cds-services/${ORDER_SIGN}`;
+  const body = JSON.stringify(buildHookRequest());
+
+  before(async () => {
+    signer = await makeSigner('ES384', 'https://ehr.example.org', 'k1');
+    file = writeClientsFile([{ iss: signer.iss, jwks: jwksOf(signer), jku: ['http://127.0.0.1:9/jwks.json'] }]);
+    const { app } = createTestApp({ CDS_CLIENTS_FILE: file.path, PUBLIC_BASE_URL, LOG_LEVEL: 'silent' });
+    guarded = createServer(app);
+    await new Promise<void>((resolve) => guarded.listen(0, '127.0.0.1', resolve));
+  });
+  after(async () => {
+    await new Promise<void>((resolve) => guarded.close(() => resolve()));
+    file.remove();
+  });
+
+  async function refused(authorization: string): Promise<void> {
+    const res = await request(guarded).post(path).timeout(20000).set('Content-Type', 'application/json').set('Authorization', authorization).send(body);
+    assert.equal(res.status, 401, `${res.status} for Authorization: ${authorization.slice(0, 300)}\n${res.text.slice(0, 300)}`);
+    assert.ok(isOperationOutcome(JSON.parse(res.text)));
+  }
+
+  const b64 = (value: unknown) => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
+  const printable = fc.string({ unit: fc.constantFrom(...'abcXYZ019-_.+/= {}"\':,'.split('')), maxLength: 300 });
+
+  it('random Authorization headers (400 cases)', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.oneof(printable, printable.map((s) => `Bearer ${s}`), fc.tuple(printable, printable, printable).map((p) => `Bearer ${p.join('.')}`)), async (header) => {
+        await refused(header);
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it('tokens with random headers and claims, unsigned or signed with a trusted key (500 cases)', async () => {
+    const claimValue = fc.oneof(fc.jsonValue({ maxDepth: 2 }), fc.constantFrom(signer.iss, audienceFor(path), 1e308, -1, Math.floor(Date.now() / 1000), ''));
+    const headerValue = fc.oneof(fc.jsonValue({ maxDepth: 2 }), fc.constantFrom('ES384', 'none', 'HS256', 'JWT', 'k1', 'http://127.0.0.1:9/jwks.json', 'http://127.0.0.1:9/x'));
+    await fc.assert(
+      fc.asyncProperty(
+        fc.dictionary(fc.constantFrom('iss', 'aud', 'exp', 'iat', 'jti', 'tenant', 'nbf', 'sub'), claimValue),
+        fc.dictionary(fc.constantFrom('kid', 'typ', 'jku', 'crit', 'b64', 'x5u', 'jwk'), headerValue),
+        fc.boolean(),
+        async (claims, header, sign) => {
+          if (sign) {
+            // A real signature by a trusted key over hostile content: every claim check must still hold.
+            const token = await new SignJWT(claims as Record<string, unknown>).setProtectedHeader({ ...(header as Record<string, unknown>), alg: 'ES384' }).sign(signer.privateKey).catch(() => undefined);
+            if (token === undefined) return;
+            const ok = claims['iss'] === signer.iss && claims['aud'] === audienceFor(path) && typeof claims['jti'] === 'string' && claims['jti'] !== '' && header['kid'] === 'k1' && header['typ'] === 'JWT';
+            if (ok) return; // could be a genuinely valid token; the property is about the others
+            await refused(`Bearer ${token}`);
+          } else {
+            await refused(`Bearer ${b64({ alg: 'ES384', ...(header as object) })}.${b64(claims)}.${b64('not a signature')}`);
+          }
+        },
+      ),
+      { numRuns: 500 },
+    );
   });
 });
