@@ -61,6 +61,9 @@ const Env = z.object({
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10000),
 });
 
+/** The names of every environment variable the service reads (the README's Settings table lists each). */
+export const SETTING_NAMES: readonly string[] = Object.keys(Env.shape);
+
 export interface Config {
   readonly port: number;
   /** Interface to listen on; loopback unless set. */

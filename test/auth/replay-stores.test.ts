@@ -62,6 +62,18 @@ function storeContract(open: () => Promise<ReplayStore>) {
   });
 }
 
+describe('A replay store that fails', () => {
+  it('fails closed: 503 with Retry-After and an OperationOutcome, never an accepted token', async () => {
+    const broken: ReplayStore = { kind: 'broken', firstUse: async () => Promise.reject(new Error('connection refused')), close: async () => {} };
+    const { app, logs } = createTestApp({ CDS_CLIENTS_FILE: clientsFile.path, PUBLIC_BASE_URL }, { replayStore: broken });
+    const res = await postHook(app, ORDER_SIGN, buildHookRequest(), bearer(await signCdsJwt(signer, AUD)));
+    assert.equal(res.status, 503);
+    assert.equal(res.headers['retry-after'], '5');
+    assert.match(res.body.issue[0].details.text, /cannot check tokens for replay/);
+    assert.ok(logs.some((l) => l.includes('replay store (broken) failed: connection refused')));
+  });
+});
+
 describe('Replay store in memory (one instance)', () => {
   storeContract(async () => new MemoryReplayStore());
 

@@ -106,6 +106,16 @@ describe('Per-client rate limit (RATE_LIMIT_PER_MINUTE, keyed on the JWT iss)', 
     assert.equal(createTestApp().config.rateLimitPerMinute, 0);
   });
 
+  it('when the shared store fails, calls pass (the limit must not take the service down)', async () => {
+    const redis = createClient({ url: TEST_REDIS_URL });
+    await redis.connect();
+    const store = new RedisStore({ sendCommand: (...args: string[]) => redis.sendCommand(args), prefix: `${uniqueName('test-rate')}:` });
+    const { app, logs } = createTestApp({ CDS_CLIENTS_FILE: file.path, PUBLIC_BASE_URL, RATE_LIMIT_PER_MINUTE: '1' }, { rateLimitStore: store });
+    redis.destroy();
+    for (let i = 0; i < 3; i++) assert.equal((await call(app, a)).status, 200);
+    assert.ok(logs.some((l) => l.includes('"level":40') && /rate limit|store/i.test(l)));
+  });
+
   it('with Redis the count is shared by instances', async () => {
     const prefix = `${uniqueName('test-rate')}:`;
     const redis = createClient({ url: TEST_REDIS_URL });
