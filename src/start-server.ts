@@ -4,6 +4,7 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { createApp, type AppDependencies } from './app.js';
 import { openSecurityStores } from './auth/security-stores.js';
+import { loadTrustedClients } from './auth/trusted-clients.js';
 import type { Config } from './config.js';
 import { loadDiscovery } from './hooks/discovery.js';
 import type { Logger } from './logger.js';
@@ -31,9 +32,15 @@ export function assertSafeToServe(config: Config): void {
  * Starts the service: checks the configuration, opens the shared stores,
  * listens over HTTPS only (TLS 1.2 or later) when TLS_CERT_FILE and
  * TLS_KEY_FILE are set, plain HTTP otherwise, with request and header
- * timeouts. `extra` lets the caller add dependencies (e.g. the records store).
+ * timeouts. `extra` lets the caller add dependencies (e.g. the records store);
+ * `onShutdown` closes what the caller opened, after the last request is done.
  */
-export async function startServer(config: Config, logger: Logger, extra: Partial<AppDependencies> = {}): Promise<RunningServer> {
+export async function startServer(
+  config: Config,
+  logger: Logger,
+  extra: Partial<AppDependencies> = {},
+  onShutdown: () => Promise<void> = async () => {},
+): Promise<RunningServer> {
   assertSafeToServe(config);
   if (!config.auth.clientsFile) {
     logger.warn(
@@ -41,10 +48,19 @@ export async function startServer(config: Config, logger: Logger, extra: Partial
       '*** OPEN DEVELOPMENT MODE: CDS_CLIENTS_FILE is not set, so hook, feedback and look-up calls are accepted WITHOUT any JWT from anyone. Never expose this service to a network or to real patient data. ***',
     );
   }
+  // Everything read from files first, so a mistake stops start-up before any connection is opened.
   const policy = extra.policy ?? loadPolicy(config.policyDir);
   const discovery = extra.discovery ?? loadDiscovery(config.discoveryFile);
+  const trustedClients = extra.trustedClients ?? (config.auth.clientsFile ? loadTrustedClients(config.auth.clientsFile) : undefined);
+  if (trustedClients) logger.info({ clients: [...trustedClients.values()].map((c) => c.name ?? c.iss) }, `trusting ${trustedClients.size} CDS client(s)`);
   const stores = await openSecurityStores(config, logger);
-  const app = createApp({ config, logger, policy, discovery, replayStore: stores.replayStore, rateLimitStore: stores.rateLimitStore, ...extra });
+  let app: ReturnType<typeof createApp>;
+  try {
+    app = createApp({ config, logger, policy, discovery, trustedClients, replayStore: stores.replayStore, rateLimitStore: stores.rateLimitStore, ...extra });
+  } catch (error) {
+    await stores.close();
+    throw error;
+  }
 
   // Node checks request and header timeouts on this interval (30 s by default, too coarse for short timeouts).
   const serverOptions = { requestTimeout: config.requestTimeoutMs, headersTimeout: config.headersTimeoutMs, connectionsCheckingInterval: Math.min(5000, Math.ceil(config.headersTimeoutMs / 2)) };
@@ -91,6 +107,7 @@ export async function startServer(config: Config, logger: Logger, extra: Partial
       }, config.shutdownTimeoutMs);
       await closed;
       clearTimeout(timer);
+      await onShutdown();
       await stores.close();
       return clean;
     })());

@@ -1,3 +1,4 @@
+import { createPublicKey, type JsonWebKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { JSONWebKeySet } from 'jose';
 import { z } from 'zod';
@@ -41,6 +42,14 @@ const PublicJwk = z
   })
   .refine((k) => !['d', 'p', 'q', 'dp', 'dq', 'qi', 'k'].some((field) => field in k), {
     message: 'holds private key material; the clients file takes public keys only',
+  })
+  .superRefine((k, ctx) => {
+    // Import it now, so a damaged key stops start-up instead of failing every call from that client.
+    try {
+      createPublicKey({ key: k as JsonWebKey, format: 'jwk' });
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: `is not a usable public key: ${(error as Error).message}` });
+    }
   });
 
 const Client = z

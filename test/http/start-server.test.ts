@@ -55,6 +55,16 @@ describe('Start-up: the configuration decides whether the service may serve', ()
     }
   });
 
+  it('a damaged public key in the clients file stops start-up', async () => {
+    const signer = await makeSigner('ES384', 'https://ehr.example.org', 'k');
+    const file = writeClientsFile([{ iss: signer.iss, jwks: { keys: [{ ...signer.publicJwk, x: 'AAAA' }] } }]);
+    try {
+      await assert.rejects(startServer(loadConfig({ ...LOCAL, CDS_CLIENTS_FILE: file.path }), captureLogger().logger), /not a usable public key: Invalid JWK EC key\n  → at \[0\]\.jwks\.keys\[0\]/);
+    } finally {
+      file.remove();
+    }
+  });
+
   it('TLS_CERT_FILE without TLS_KEY_FILE is a configuration error', () => {
     assert.throws(() => loadConfig({ TLS_CERT_FILE: '/tmp/cert.pem' }), /both TLS_CERT_FILE and TLS_KEY_FILE/);
   });
