@@ -1,5 +1,9 @@
 import express, { type Express, type Response } from 'express';
+import type { Store } from 'express-rate-limit';
 import { coverageAssertionRoutes } from './assertions/coverage-assertion-routes.js';
+import { GUARDED_GETS, GUARDED_POSTS, guardCdsCalls } from './auth/guard-cds-calls.js';
+import type { ReplayStore } from './auth/replay-store.js';
+import type { TrustedClients } from './auth/trusted-clients.js';
 import type { Config } from './config.js';
 import { feedbackRoutes } from './feedback/feedback-routes.js';
 import { createFhirRecordFetcher } from './fhir/fhir-record-fetcher.js';
@@ -7,9 +11,13 @@ import type { RecordFetcher } from './fhir/gather-record.js';
 import type { Discovery } from './hooks/discovery.js';
 import type { HookResult } from './hooks/handle-order-hook.js';
 import { hookRoutes } from './hooks/routes.js';
+import { cdsCors } from './http/cors.js';
 import { errorHandler } from './http/error-handler.js';
+import { limitJsonDepth } from './http/json-depth.js';
 import { notFound } from './http/operation-outcome.js';
-import { policyPageRoutes } from './http/policy-page.js';
+import { POLICY_PAGE_STYLE_SOURCE, policyPageRoutes } from './http/policy-page.js';
+import { requestLog } from './http/request-log.js';
+import { securityHeaders } from './http/security-headers.js';
 import type { Logger } from './logger.js';
 import type { CompiledPolicy } from './policy/compiled-policy.js';
 import { createDecisionStore } from './store/create-decision-store.js';
@@ -28,6 +36,12 @@ export interface AppDependencies {
   readonly onAnswered?: (result: HookResult, res: Response) => Promise<void> | void;
   /** Where decisions and feedback are kept; by default a store opened from config.database. The caller that passes one closes it. */
   readonly store?: DecisionStore;
+  /** Trusted CDS clients; read from CDS_CLIENTS_FILE when not given. */
+  readonly trustedClients?: TrustedClients | undefined;
+  /** JWT replay store shared by instances (src/auth/security-stores.ts); this instance's memory when not given. */
+  readonly replayStore?: ReplayStore | undefined;
+  /** Shared rate-limit counts (Redis); this instance's memory when not given. */
+  readonly rateLimitStore?: Store | undefined;
 }
 
 /** Builds the service as an Express app; tests boot it in-process with supertest. */
@@ -38,10 +52,19 @@ export function createApp(deps: AppDependencies): Express {
   const recordDecision = decisionRecorder({ store, policy: deps.policy, logger, now });
   const app = express();
   app.disable('x-powered-by');
+  app.set('trust proxy', config.trustProxy);
+  app.use(requestLog(logger));
+  app.use(securityHeaders({ https: config.tls !== undefined || config.publicBaseUrl?.startsWith('https:') === true, styleSources: [POLICY_PAGE_STYLE_SOURCE] }));
+  app.use(['/cds-services', '/coverage-assertions'], cdsCors(config.corsOrigins));
+  // Authentication comes before the body is read, so strangers cannot make the service parse large bodies.
+  const guard = guardCdsCalls({ config, logger, trustedClients: deps.trustedClients, replayStore: deps.replayStore, rateLimitStore: deps.rateLimitStore, now });
+  app.post(GUARDED_POSTS, ...guard);
+  app.get(GUARDED_GETS, ...guard);
   // Requests with draftOrders and prefetched history easily exceed Express's 100 kB default.
   // strict: false lets a JSON string or number through to the request check, which says the body must be an object
   // (body-parser's strict mode would call valid JSON "not valid JSON").
   app.use(express.json({ limit: config.bodyLimit, strict: false, type: ['application/json', 'application/fhir+json', 'application/*+json'] }));
+  app.use(limitJsonDepth());
 
   app.use(
     hookRoutes({

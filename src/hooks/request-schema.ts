@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { checkReadElements } from '../fhir/read-elements.js';
+import { FhirResourceShape, refineResourceShape } from '../fhir/resource-shapes.js';
 
 /** A required string: "is required" when absent, `mustBe` when present with the wrong type. */
 const requiredString = (mustBe = 'must be a string', required = 'is required') => z.string({ error: (iss) => (iss.input === undefined ? required : mustBe) });
@@ -7,21 +7,24 @@ const requiredString = (mustBe = 'must be a string', required = 'is required') =
 /**
  * The CDS Hooks 2.0 request for order-sign and order-select, validated once at
  * the edge. Unknown fields are kept and ignored (CRD found-33, hook-23); FHIR
- * resources are checked only for what the service relies on.
+ * resources are checked only for what the service relies on (resource-shapes.ts).
  */
-const FhirResource = z.looseObject({
-  resourceType: z.string({ error: 'must be a FHIR resource with a resourceType' }).min(1, 'must name a resourceType'),
-  id: z.string({ error: 'must be a string' }).optional(),
-});
+const FhirResource = FhirResourceShape;
 
 const DraftOrders = z.looseObject({
   resourceType: z.literal('Bundle', { error: 'must be a FHIR Bundle' }),
   entry: z
     .array(
       z.looseObject({
-        resource: FhirResource.extend({ id: z.string({ error: 'is required: CRD answers refer to each order by id' }).min(1, 'must not be empty') }).superRefine(
-          checkReadElements,
-        ),
+        resource: z
+          .looseObject(
+            {
+              resourceType: z.string({ error: 'must be a FHIR resource with a resourceType' }).min(1, 'must name a resourceType'),
+              id: z.string({ error: 'is required: CRD answers refer to each order by id' }).min(1, 'must not be empty'),
+            },
+            { error: 'must be a FHIR resource (a JSON object)' },
+          )
+          .superRefine(refineResourceShape),
       }),
       { error: 'must be an array' },
     )
@@ -53,7 +56,7 @@ export const HookRequestSchema = z
     fhirAuthorization: FhirAuthorization.optional(),
     context: OrderContext,
     prefetch: z
-      .record(z.string(), z.union([FhirResource.superRefine(checkReadElements), z.null()], { error: 'must be a FHIR resource or null' }), { error: 'must be an object' })
+      .record(z.string(), z.union([FhirResource, z.null()], { error: 'must be a FHIR resource or null' }), { error: 'must be an object' })
       .optional(),
     extension: z.record(z.string(), z.unknown(), { error: 'must be an object' }).optional(),
   })
