@@ -1,5 +1,9 @@
 import express, { type Express, type Response } from 'express';
+import type { Store } from 'express-rate-limit';
 import { coverageAssertionRoutes } from './assertions/coverage-assertion-routes.js';
+import { GUARDED_GETS, GUARDED_POSTS, guardCdsCalls } from './auth/guard-cds-calls.js';
+import type { ReplayStore } from './auth/replay-store.js';
+import type { TrustedClients } from './auth/trusted-clients.js';
 import type { Config } from './config.js';
 import { feedbackRoutes } from './feedback/feedback-routes.js';
 import { createFhirRecordFetcher } from './fhir/fhir-record-fetcher.js';
@@ -7,10 +11,14 @@ import type { RecordFetcher } from './fhir/gather-record.js';
 import type { Discovery } from './hooks/discovery.js';
 import type { HookResult } from './hooks/handle-order-hook.js';
 import { hookRoutes } from './hooks/routes.js';
+import { cdsCors } from './http/cors.js';
 import { errorHandler } from './http/error-handler.js';
 import { healthRoutes } from './http/health-routes.js';
+import { limitJsonDepth } from './http/json-depth.js';
 import { notFound } from './http/operation-outcome.js';
-import { policyPageRoutes } from './http/policy-page.js';
+import { POLICY_PAGE_STYLE_SOURCE, policyPageRoutes } from './http/policy-page.js';
+import { requestLog } from './http/request-log.js';
+import { securityHeaders } from './http/security-headers.js';
 import type { Logger } from './logger.js';
 import { hookLatency } from './metrics/hook-latency.js';
 import { ServiceMetrics } from './metrics/metrics.js';
@@ -32,6 +40,12 @@ export interface AppDependencies {
   readonly onAnswered?: (result: HookResult, res: Response) => Promise<void> | void;
   /** Where decisions and feedback are kept; by default a store opened from config.database. The caller that passes one closes it. */
   readonly store?: DecisionStore;
+  /** Trusted CDS clients; read from CDS_CLIENTS_FILE when not given. */
+  readonly trustedClients?: TrustedClients | undefined;
+  /** JWT replay store shared by instances (src/auth/security-stores.ts); this instance's memory when not given. */
+  readonly replayStore?: ReplayStore | undefined;
+  /** Shared rate-limit counts (Redis); this instance's memory when not given. */
+  readonly rateLimitStore?: Store | undefined;
   /** The Prometheus metrics GET /metrics shows; a fresh set per app unless given. */
   readonly metrics?: ServiceMetrics;
 }
@@ -45,13 +59,23 @@ export function createApp(deps: AppDependencies): Express {
   const recordDecision = decisionRecorder({ store, policy: deps.policy, logger, now, observeWrite: metrics.storeWrites });
   const app = express();
   app.disable('x-powered-by');
+  app.set('trust proxy', config.trustProxy);
+  app.use(requestLog(logger));
+  app.use(securityHeaders({ https: config.tls !== undefined || config.publicBaseUrl?.startsWith('https:') === true, styleSources: [POLICY_PAGE_STYLE_SOURCE] }));
   // Operability (README "Performance and scaling"): probes and metrics, outside authentication, no PHI.
   app.use(healthRoutes({ store, policy: deps.policy, logger }), metricsRoutes(metrics, logger));
+  // Hook latency is timed from arrival, so refusals (401, 413, 400) are counted too.
   app.post('/cds-services/:id', hookLatency(metrics, deps.discovery));
+  app.use(['/cds-services', '/coverage-assertions'], cdsCors(config.corsOrigins));
+  // Authentication comes before the body is read, so strangers cannot make the service parse large bodies.
+  const guard = guardCdsCalls({ config, logger, trustedClients: deps.trustedClients, replayStore: deps.replayStore, rateLimitStore: deps.rateLimitStore, now });
+  app.post(GUARDED_POSTS, ...guard);
+  app.get(GUARDED_GETS, ...guard);
   // Requests with draftOrders and prefetched history easily exceed Express's 100 kB default.
   // strict: false lets a JSON string or number through to the request check, which says the body must be an object
   // (body-parser's strict mode would call valid JSON "not valid JSON").
   app.use(express.json({ limit: config.bodyLimit, strict: false, type: ['application/json', 'application/fhir+json', 'application/*+json'] }));
+  app.use(limitJsonDepth());
 
   app.use(
     hookRoutes({

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { checkReadElements, readElementsAsIs } from '../fhir/read-elements.js';
+import { fhirResourceAsIs, FhirResourceShape, refineResourceShape, resourceShapeAsIs } from '../fhir/resource-shapes.js';
 import { acceptsAsIs, type AsIsCheck } from '../validation/accepts-as-is.js';
 
 /** A required string: "is required" when absent, `mustBe` when present with the wrong type. */
@@ -8,22 +8,23 @@ const requiredString = (mustBe = 'must be a string', required = 'is required') =
 /**
  * The CDS Hooks 2.0 request for order-sign and order-select, validated once at
  * the edge. Unknown fields are kept and ignored (CRD found-33, hook-23); FHIR
- * resources are checked only for what the service relies on.
+ * resources are checked only for what the service relies on (resource-shapes.ts).
  */
-const FhirResource = z.looseObject({
-  resourceType: z.string({ error: 'must be a FHIR resource with a resourceType' }).min(1, 'must name a resourceType'),
-  id: z.string({ error: 'must be a string' }).optional(),
-});
+const FhirResource = FhirResourceShape;
 
-const DraftOrderResource = FhirResource.extend({ id: z.string({ error: 'is required: CRD answers refer to each order by id' }).min(1, 'must not be empty') });
-const CheckedDraftOrderResource = DraftOrderResource.superRefine(checkReadElements);
+const DraftOrder = z.looseObject(
+  {
+    resourceType: z.string({ error: 'must be a FHIR resource with a resourceType' }).min(1, 'must name a resourceType'),
+    id: z.string({ error: 'is required: CRD answers refer to each order by id' }).min(1, 'must not be empty'),
+  },
+  { error: 'must be a FHIR resource (a JSON object)' },
+);
+const CheckedDraftOrder = DraftOrder.superRefine(refineResourceShape);
 
 const DraftOrders = z.looseObject({
   resourceType: z.literal('Bundle', { error: 'must be a FHIR Bundle' }),
-  entry: z.array(z.looseObject({ resource: CheckedDraftOrderResource }), { error: 'must be an array' }).optional(),
+  entry: z.array(z.looseObject({ resource: CheckedDraftOrder }), { error: 'must be an array' }).optional(),
 });
-
-const CheckedPrefetchResource = FhirResource.superRefine(checkReadElements);
 
 const FhirAuthorization = z.looseObject({
   access_token: requiredString().min(1, 'must not be empty'),
@@ -50,7 +51,7 @@ export const HookRequestSchema = z
     fhirAuthorization: FhirAuthorization.optional(),
     context: OrderContext,
     prefetch: z
-      .record(z.string(), z.union([CheckedPrefetchResource, z.null()], { error: 'must be a FHIR resource or null' }), { error: 'must be an object' })
+      .record(z.string(), z.union([FhirResource, z.null()], { error: 'must be a FHIR resource or null' }), { error: 'must be an object' })
       .optional(),
     extension: z.record(z.string(), z.unknown(), { error: 'must be an object' }).optional(),
   })
@@ -68,7 +69,7 @@ export type HookRequest = z.infer<typeof HookRequestSchema>;
 export const hookRequestAsIs = acceptsAsIs(
   HookRequestSchema,
   new Map<z.ZodType, AsIsCheck>([
-    [CheckedDraftOrderResource, ((fast) => (v: unknown) => fast(v) && readElementsAsIs(v))(acceptsAsIs(DraftOrderResource))],
-    [CheckedPrefetchResource, ((fast) => (v: unknown) => fast(v) && readElementsAsIs(v))(acceptsAsIs(FhirResource))],
+    [FhirResource, fhirResourceAsIs],
+    [CheckedDraftOrder, ((fast: AsIsCheck) => (v: unknown) => fast(v) && resourceShapeAsIs(v))(acceptsAsIs(DraftOrder))],
   ]),
 );

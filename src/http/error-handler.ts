@@ -1,5 +1,7 @@
 import type { ErrorRequestHandler } from 'express';
 import type { Logger } from '../logger.js';
+import type { OperationOutcome } from 'fhir/r4.js';
+import { recordFailure } from './answer-failure.js';
 import { HttpError, outcome } from './operation-outcome.js';
 
 interface BodyParserError {
@@ -8,6 +10,20 @@ interface BodyParserError {
   expose?: boolean;
   message?: string;
   limit?: number;
+  length?: number;
+}
+
+/** 413: how large the body was, how large it may be, and what to do. */
+function tooLargeText(e: BodyParserError): string {
+  const size = typeof e.length === 'number' && Number.isFinite(e.length) ? `${e.length} bytes` : 'too large';
+  const limit = typeof e.limit === 'number' ? `${e.limit} bytes (${formatBytes(e.limit)})` : 'the configured limit';
+  return `The request body is ${size}; this service accepts at most ${limit}. Send a smaller request, or ask the operator to raise BODY_LIMIT.`;
+}
+
+function formatBytes(n: number): string {
+  if (n >= 1024 * 1024 && n % (1024 * 1024) === 0) return `${n / (1024 * 1024)} MB`;
+  if (n >= 1024 && n % 1024 === 0) return `${n / 1024} kB`;
+  return `${n} bytes`;
 }
 
 /**
@@ -21,28 +37,33 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       next(error);
       return;
     }
+    const send = (status: number, body: OperationOutcome) => {
+      recordFailure(res, body);
+      res.status(status).json(body);
+    };
     if (error instanceof HttpError) {
-      res.set(error.headers).status(error.status).json(error.outcome);
+      res.set(error.headers);
+      send(error.status, error.outcome);
       return;
     }
     const e = (error ?? {}) as BodyParserError;
     switch (e.type) {
       case 'entity.parse.failed':
-        res.status(400).json(outcome('invalid', `The request body is not valid JSON: ${String(e.message).slice(0, 200)}`));
+        send(400, outcome('invalid', `The request body is not valid JSON: ${String(e.message).slice(0, 200)}`));
         return;
       case 'entity.too.large':
-        res.status(413).json(outcome('too-costly', `The request body is larger than the ${e.limit ?? ''} byte limit.`.replace('  ', ' ')));
+        send(413, outcome('too-costly', tooLargeText(e)));
         return;
       case 'encoding.unsupported':
       case 'charset.unsupported':
-        res.status(415).json(outcome('not-supported', `Unsupported request encoding: ${String(e.message).slice(0, 200)}`));
+        send(415, outcome('not-supported', `Unsupported request encoding: ${String(e.message).slice(0, 200)}`));
         return;
     }
     if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
-      res.status(e.status).json(outcome('invalid', e.expose && e.message ? e.message.slice(0, 200) : 'The request could not be processed.'));
+      send(e.status, outcome('invalid', e.expose && e.message ? e.message.slice(0, 200) : 'The request could not be processed.'));
       return;
     }
     logger.error({ err: error instanceof Error ? { name: error.name, message: error.message, stack: error.stack } : String(error), path: req.path }, 'unhandled error');
-    res.status(500).json(outcome('exception', 'The service failed to process this request. The failure has been logged.'));
+    send(500, outcome('exception', 'The service failed to process this request. The failure has been logged.'));
   };
 }

@@ -1,9 +1,16 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Router } from 'express';
 import { marked } from 'marked';
 import type { CompiledPolicy } from '../policy/compiled-policy.js';
 import { notFound } from './operation-outcome.js';
+
+const POLICY_PAGE_STYLE =
+  'body{font:16px/1.5 system-ui,sans-serif;max-width:48rem;margin:2rem auto;padding:0 1rem;color:#1b1b1b}h1{font-size:1.5rem}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.25rem .5rem}.meta{color:#555}';
+
+/** The Content-Security-Policy source that allows the page's one inline stylesheet and nothing else inline. */
+export const POLICY_PAGE_STYLE_SOURCE = `'sha256-${createHash('sha256').update(POLICY_PAGE_STYLE).digest('base64')}'`;
 
 /**
  * Serves the policy text as a readable page, the target of the External
@@ -17,7 +24,7 @@ export function policyPageRoutes(policy: CompiledPolicy, policyDir: string): Rou
   const html = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(d.documents.policyPage.label)}</title>
-<style>body{font:16px/1.5 system-ui,sans-serif;max-width:48rem;margin:2rem auto;padding:0 1rem;color:#1b1b1b}h1{font-size:1.5rem}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.25rem .5rem}.meta{color:#555}</style>
+<style>${POLICY_PAGE_STYLE}</style>
 </head><body>
 <h1>${escapeHtml(d.payer.name)}: ${escapeHtml(d.documentTitle)}</h1>
 <p class="meta">Effective ${escapeHtml(d.effectiveDate)}. Policy version ${escapeHtml(d.version)}. This copy is served by the plan's coverage requirements service.</p>

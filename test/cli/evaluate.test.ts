@@ -20,7 +20,7 @@ import {
   textOnly,
 } from '../support/fhir-factories.js';
 import { buildHookRequest, ORDER_SIGN } from '../support/hook-requests.js';
-import { eligibleMantleCellRecord } from '../support/patient-scenarios.js';
+import { eligibleMantleCellRecord, recordResources } from '../support/patient-scenarios.js';
 import { assertAnswerConforms, createTestApp, postHook } from '../support/test-app.js';
 
 const EXAMPLE_REQUEST = fromRoot('examples', 'order-sign-request.json');
@@ -65,18 +65,7 @@ function runBin(args: string[], stdin?: string): Promise<CliRun> {
 
 /** A FHIR Bundle holding a record (the test factories' shape) and the orders. */
 function recordBundle(record: ReturnType<typeof eligibleMantleCellRecord>, orders: FhirResource[] = [buildTecartusOrder()], extra: FhirResource[] = []): Bundle {
-  const resources: FhirResource[] = [
-    ...(record.patient ? [record.patient] : []),
-    ...(record.coverage ?? []),
-    ...(record.encounter ? [record.encounter] : []),
-    ...(record.conditions ?? []),
-    ...(record.procedures ?? []),
-    ...(record.medicationRequests ?? []),
-    ...(record.medicationAdministrations ?? []),
-    ...(record.medicationStatements ?? []),
-    ...orders,
-    ...extra,
-  ];
+  const resources: FhirResource[] = [...recordResources(record), ...orders, ...extra];
   return { resourceType: 'Bundle', type: 'collection', entry: resources.map((resource) => ({ resource })) };
 }
 

@@ -103,6 +103,12 @@ const FAILURES: readonly FailureCase[] = [
     reason: /answered a Procedure search with Patient resources/,
   },
   {
+    name: 'answers with entries whose elements have the wrong JSON type',
+    fault: () => answersWith(searchset([{ ...buildProcedure(), code: { coding: 'CPT 38228' } } as never])),
+    kind: 'malformed',
+    reason: /answered with a Bundle whose elements are malformed \(entry\.resource\.code\.coding must be an array\)/,
+  },
+  {
     name: 'sends an endless chain of next links',
     fault: () => endlessNext(() => buildProcedure({ code: cpt('99213') })),
     kind: 'too-many-pages',

@@ -369,7 +369,7 @@ describe('Body size', () => {
     const request = buildHookRequest({ orders: [buildOtherOrder({ note: [{ text: 'x'.repeat(200_000) }] })] });
     const res = await postHook(small.app, ORDER_SIGN, request);
     assert.equal(res.status, 413);
-    assert.match((res.body as OperationOutcome).issue[0]!.details!.text!, /larger than/);
+    assert.match((res.body as OperationOutcome).issue[0]!.details!.text!, /accepts at most 102400 bytes/);
   });
 
   it('the default limit (10 MB) rejects an 11 MB body with 413', async () => {

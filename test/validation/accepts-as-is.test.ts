@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { z } from 'zod';
+import { fhirResourceAsIs, FhirResourceShape } from '../../src/fhir/resource-shapes.js';
 import { hookRequestAsIs, HookRequestSchema } from '../../src/hooks/request-schema.js';
 import { acceptsAsIs } from '../../src/validation/accepts-as-is.js';
 import {
@@ -110,9 +111,9 @@ function mutated(base: Json, path: Path, value: unknown): Json {
  * returns the same content. And for the service's own sample requests it says
  * yes (so the fast path is taken).
  */
-function assertAgrees(body: unknown, label: string): void {
-  const parsed = HookRequestSchema.safeParse(body);
-  const fast = hookRequestAsIs(body);
+function assertAgrees(body: unknown, label: string, schema: z.ZodType = HookRequestSchema, fastCheck: (v: unknown) => boolean = hookRequestAsIs): void {
+  const parsed = schema.safeParse(body);
+  const fast = fastCheck(body);
   if (fast) {
     assert.ok(parsed.success, `${label}: the fast check accepted what the schema refuses: ${parsed.success ? '' : z.prettifyError(parsed.error)}`);
     assert.deepEqual(parsed.data, body, `${label}: the schema changes the body the fast check accepted as is`);
@@ -140,6 +141,26 @@ describe('The fast check of a hook request says yes only when the schema accepts
       }
     }
     assert.ok(checked > 5000, `${checked} bodies checked`);
+  });
+
+  it('agrees with FhirResourceShape (the check of FHIR server answers) on every single change of every resource in the samples', () => {
+    const resources: Json[] = [];
+    for (const body of samples()) {
+      const context = body['context'] as { draftOrders: { entry: { resource: Json }[] } };
+      resources.push(...context.draftOrders.entry.map((e) => e.resource));
+      resources.push(...Object.values(body['prefetch'] as Record<string, Json | null>).filter((r): r is Json => r !== null));
+    }
+    let checked = 0;
+    for (const [i, base] of resources.entries()) {
+      assert.equal(fhirResourceAsIs(base), true, `resource ${i} (${String(base['resourceType'])})`);
+      for (const path of pathsOf(base)) {
+        for (const value of REPLACEMENTS) {
+          assertAgrees(mutated(base, path, value), `resource ${i} (${String(base['resourceType'])}), ${path.join('.')}`, FhirResourceShape, fhirResourceAsIs);
+          checked += 1;
+        }
+      }
+    }
+    assert.ok(checked > 5000, `${checked} resources checked`);
   });
 
   it('agrees with the schema on random combinations of changes', () => {

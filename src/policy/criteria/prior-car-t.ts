@@ -19,6 +19,11 @@ const REQUEST_STRENGTH: Record<string, Strength> = { completed: 'strong', active
 
 type Strength = 'strong' | 'weak';
 
+/** The table's own entries only: a status such as "constructor" must not find Object.prototype's. */
+function strengthOf(table: Record<string, Strength>, status: string | undefined): Strength | undefined {
+  return typeof status === 'string' && Object.hasOwn(table, status) ? table[status] : undefined;
+}
+
 /** Where prior CAR-T shows; `medications`: the Medications history entries reference, where the product's code may be. */
 const HISTORY_PARTS: readonly RecordPart[] = ['procedures', 'medicationAdministrations', 'medicationStatements', 'medicationRequests', 'conditions', 'medications'];
 
@@ -39,7 +44,7 @@ export function findPriorCarT(context: AssessmentContext): CriterionAssessment {
 
   for (const p of record.procedures) {
     if (isDraft(p) || !prior(procedureDate(p))) continue;
-    const strength = PROCEDURE_STRENGTH[p.status];
+    const strength = strengthOf(PROCEDURE_STRENGTH, p.status);
     if (!strength) continue;
     const date = showDate(procedureDate(p));
     const qualifier = strength === 'weak' ? `status ${p.status}` : undefined;
@@ -65,7 +70,7 @@ export function findPriorCarT(context: AssessmentContext): CriterionAssessment {
 
   for (const a of record.medicationAdministrations) {
     if (isDraft(a) || !prior(administrationDate(a))) continue;
-    const strength = ADMINISTRATION_STRENGTH[a.status];
+    const strength = strengthOf(ADMINISTRATION_STRENGTH, a.status);
     if (!strength) continue;
     const e = productEvidence(context, a, a.medicationCodeableConcept, a.medicationReference, a, showDate(administrationDate(a)), strength === 'weak' ? `status ${a.status}` : undefined);
     if (e) add(strength, e);
@@ -79,7 +84,7 @@ export function findPriorCarT(context: AssessmentContext): CriterionAssessment {
 
   for (const r of record.medicationRequests) {
     if (isDraft(r) || !prior(requestDate(r))) continue;
-    const strength = REQUEST_STRENGTH[r.status];
+    const strength = strengthOf(REQUEST_STRENGTH, r.status);
     if (!strength) continue;
     const qualifier = strength === 'strong' ? 'order completed' : `another ${r.status} CAR-T order`;
     const e = productEvidence(context, r, r.medicationCodeableConcept, r.medicationReference, r, showDate(requestDate(r)), qualifier);
