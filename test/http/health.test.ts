@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
-import { after, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import request from 'supertest';
 import { PostgresDecisionStore } from '../../src/store/postgres-decision-store.js';
 import { SqliteDecisionStore } from '../../src/store/sqlite-decision-store.js';
 import { isOperationOutcome } from '../support/cds-conformance.js';
+import { jwksOf, makeSigner, PUBLIC_BASE_URL, writeClientsFile } from '../support/cds-clients.js';
+import { buildHookRequest, ORDER_SIGN } from '../support/hook-requests.js';
 import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '../support/postgres.js';
 import { createTestApp, testPolicy } from '../support/test-app.js';
 
@@ -88,5 +90,21 @@ describe('GET /readyz: the store is reachable and the policy loaded', () => {
       await store.close();
       assert.equal((await request(app).get('/readyz')).status, 503);
     });
+  });
+});
+
+describe('Probes and metrics stay outside JWT authentication', () => {
+  let clientsFile: { path: string; remove: () => void };
+  before(async () => {
+    const signer = await makeSigner('ES384', 'https://ehr-probe.example.org');
+    clientsFile = writeClientsFile([{ iss: signer.iss, jwks: jwksOf(signer) }]);
+  });
+  after(() => clientsFile.remove());
+
+  it('GET /healthz, /readyz and /metrics answer 200 without a token while a hook call without one gets 401', async () => {
+    const { app, store } = createTestApp({ CDS_CLIENTS_FILE: clientsFile.path, PUBLIC_BASE_URL });
+    for (const path of ['/healthz', '/readyz', '/metrics']) assert.equal((await request(app).get(path)).status, 200, path);
+    assert.equal((await request(app).post(`/cds-services/${ORDER_SIGN}`).send(buildHookRequest())).status, 401);
+    await store.close();
   });
 });

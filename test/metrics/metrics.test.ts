@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import request from 'supertest';
 import { SqliteDecisionStore } from '../../src/store/sqlite-decision-store.js';
+import { audienceFor, bearer, jwksOf, makeSigner, PUBLIC_BASE_URL, signCdsJwt, writeClientsFile } from '../support/cds-clients.js';
 import { coverageInformationFor } from '../support/coverage-information.js';
 import { buildProcedure, cpt, PATIENT_ID } from '../support/fhir-factories.js';
 import { forType, status } from '../support/fhir-faults.js';
@@ -66,6 +67,24 @@ describe('GET /metrics: Prometheus text format', () => {
     assert.equal(sampleValue(text, 'cds_hook_request_duration_seconds_count', { service: ORDER_SIGN, status: '400' }), 1);
     assert.equal(sampleValue(text, 'cds_hook_request_duration_seconds_count', { service: 'unknown', status: '404' }), 1);
     assert.equal(sampleValue(text, 'cds_decisions_total', { covered: 'conditional', reason: 'pa-required' }), undefined);
+  });
+
+  it('counts a call refused by authentication (401) under its service', async () => {
+    const signer = await makeSigner('ES384', 'https://ehr-metrics.example.org');
+    const clients = writeClientsFile([{ iss: signer.iss, jwks: jwksOf(signer) }]);
+    try {
+      const { app, store } = createTestApp({ CDS_CLIENTS_FILE: clients.path, PUBLIC_BASE_URL });
+      assert.equal((await request(app).post(`/cds-services/${ORDER_SIGN}`).send(buildHookRequest())).status, 401);
+      const token = await signCdsJwt(signer, audienceFor(`/cds-services/${ORDER_SIGN}`));
+      assert.equal((await postHook(app, ORDER_SIGN, buildHookRequest(), bearer(token))).status, 200);
+      const text = await scrape(app);
+      assert.equal(sampleValue(text, 'cds_hook_request_duration_seconds_count', { service: ORDER_SIGN, status: '401' }), 1);
+      assert.equal(sampleValue(text, 'cds_hook_request_duration_seconds_count', { service: ORDER_SIGN, status: '200' }), 1);
+      assert.equal(text.includes(signer.iss), false, 'the client is not a label');
+      await store.close();
+    } finally {
+      clients.remove();
+    }
   });
 
   it('counts a failed store write, and no decision for the 503 answer', async () => {
