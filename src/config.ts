@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { fromRoot } from './paths.js';
 
@@ -83,6 +84,7 @@ const Env = z.object({
   REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1).default(30000),
   HEADERS_TIMEOUT_MS: z.coerce.number().int().min(1).default(10000),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10000),
+  WORKERS: z.union([z.literal('auto'), z.coerce.number().int().min(1).max(64)], { error: 'must be a whole number from 1 to 64, or auto' }).default(1),
 });
 
 /** The names of every environment variable the service reads (the README's Settings table lists each). */
@@ -141,6 +143,8 @@ export interface Config {
   /** redis://… makes the JWT replay store and the rate limit shared through Redis. */
   readonly redisUrl?: string | undefined;
   readonly redisKeyPrefix: string;
+  /** Processes serving on the one port (node:cluster, src/cluster/workers.ts); 1 = this process serves. */
+  readonly workers: number;
 }
 
 export interface AuthConfig {
@@ -215,6 +219,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl: e.DATABASE_URL && /^postgres(ql)?:\/\//i.test(e.DATABASE_URL) ? e.DATABASE_URL : undefined,
     redisUrl: e.REDIS_URL,
     redisKeyPrefix: e.REDIS_KEY_PREFIX,
+    workers: e.WORKERS === 'auto' ? availableParallelism() : e.WORKERS,
   };
 }
 

@@ -17,6 +17,15 @@ export interface SecurityStores {
 
 const isPostgresUrl = (url: string | undefined): url is string => url !== undefined && /^postgres(ql)?:\/\//.test(url);
 
+/** Where JWT_REPLAY_STORE (with REDIS_URL and DATABASE_URL) keeps the jti values; `none` in open development mode. */
+export function replayStoreKind(config: Config): 'redis' | 'postgres' | 'memory' | 'none' {
+  if (config.auth.clientsFile === undefined) return 'none';
+  const wanted = config.auth.replayStore;
+  if (wanted === 'redis' || (wanted === 'auto' && config.redisUrl !== undefined)) return 'redis';
+  if (wanted === 'postgres' || (wanted === 'auto' && isPostgresUrl(config.databaseUrl))) return 'postgres';
+  return 'memory';
+}
+
 /**
  * Opens the replay store JWT_REPLAY_STORE asks for: `auto` takes Redis when
  * REDIS_URL is set, else PostgreSQL when DATABASE_URL is postgres://…, else
@@ -27,8 +36,9 @@ const isPostgresUrl = (url: string | undefined): url is string => url !== undefi
 export async function openSecurityStores(config: Config, logger: Logger, options: { postgresSchema?: string } = {}): Promise<SecurityStores> {
   const wanted = config.auth.replayStore;
   const needsReplay = config.auth.clientsFile !== undefined;
-  const useRedisReplay = needsReplay && (wanted === 'redis' || (wanted === 'auto' && config.redisUrl !== undefined));
-  const usePostgresReplay = needsReplay && !useRedisReplay && (wanted === 'postgres' || (wanted === 'auto' && isPostgresUrl(config.databaseUrl)));
+  const kind = replayStoreKind(config);
+  const useRedisReplay = kind === 'redis';
+  const usePostgresReplay = kind === 'postgres';
   if (wanted === 'redis' && !config.redisUrl) throw new Error('JWT_REPLAY_STORE=redis needs REDIS_URL');
   if (wanted === 'postgres' && !isPostgresUrl(config.databaseUrl)) throw new Error('JWT_REPLAY_STORE=postgres needs DATABASE_URL=postgres://…');
 

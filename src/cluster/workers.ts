@@ -1,6 +1,23 @@
 import cluster, { type Worker } from 'node:cluster';
+import { replayStoreKind } from '../auth/security-stores.js';
+import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import { answerMetricsRequests } from './cluster-metrics.js';
+
+/**
+ * Why these settings cannot be served by several workers, or undefined. Each
+ * worker is a process of its own: what one keeps in memory, the others do
+ * not see.
+ */
+export function clusterProblem(config: Config): string | undefined {
+  if (replayStoreKind(config) === 'memory') {
+    return 'WORKERS > 1 with JWT authentication needs a JWT replay store the workers share (REDIS_URL, or DATABASE_URL=postgres://...): with each worker remembering only its own jti values, a token replayed to another worker would be accepted';
+  }
+  if (config.database.kind === 'sqlite' && config.database.path === ':memory:') {
+    return 'WORKERS > 1 cannot use DATABASE_URL=:memory: (each worker would keep its own decisions); use a file or PostgreSQL';
+  }
+  return undefined;
+}
 
 /** A worker that dies this soon after it started listening is restarted only after this pause (no restart storm). */
 const RESTART_PAUSE_MS = 1_000;
@@ -17,8 +34,17 @@ const RESTART_PAUSE_MS = 1_000;
  *   flight, and exits when all have;
  * - collects the workers' metrics for GET /metrics (cluster-metrics.ts).
  */
-export function superviseWorkers(count: number, logger: Logger): void {
+export function superviseWorkers(config: Config, logger: Logger): void {
+  const count = config.workers;
   const log = logger.child({ role: 'primary' });
+  const problem = clusterProblem(config);
+  if (problem) {
+    log.fatal({ event: 'cluster-refused', workers: count }, problem);
+    process.exit(1);
+  }
+  if (config.rateLimitPerMinute > 0 && !config.redisUrl) {
+    log.warn({ event: 'rate-limit-per-worker', workers: count }, `without REDIS_URL each worker counts the rate limit on its own: a client may make up to ${count} x RATE_LIMIT_PER_MINUTE calls a minute`);
+  }
   let stopping = false;
   const listening = new WeakSet<Worker>();
   answerMetricsRequests();
