@@ -15,21 +15,27 @@ export interface ChildServer {
 
 /**
  * Starts `node --import tsx <script>` the way the service is deployed, on a
- * free port of 127.0.0.1. Its stdout and stderr (the JSON log) go to
+ * free port of 127.0.0.1 (`env` may depend on the server's own URL). Its stdout and stderr (the JSON log) go to
  * `logFile`, so the load generator never has to read them and a full pipe can
  * never slow the server down.
  */
-export async function startChildServer(name: string, script: string, env: Record<string, string>, logFile: string, nodeArgs: readonly string[] = []): Promise<ChildServer> {
+export async function startChildServer(
+  name: string,
+  script: string,
+  env: Record<string, string> | ((url: string) => Record<string, string>),
+  logFile: string,
+  nodeArgs: readonly string[] = [],
+): Promise<ChildServer> {
   const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
   const log = openSync(logFile, 'a');
   const child: ChildProcess = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', script], {
     cwd: PROJECT_ROOT,
-    env: { ...process.env, HOST: '127.0.0.1', ...env, PORT: String(port) },
+    env: { ...process.env, HOST: '127.0.0.1', ...(typeof env === 'function' ? env(url) : env), PORT: String(port) },
     stdio: ['ignore', log, log],
   });
   closeSync(log);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 30_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode} before listening; see ${logFile}`);

@@ -17,6 +17,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, platform, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { buildHookRequest, ORDER_SIGN } from '../test/support/hook-requests.js';
+import { createBenchClient } from './bench-client.js';
 import { readBenchOptions, type BenchOptions } from './bench-options.js';
 import { startChildServer, type ChildServer } from './child-server.js';
 import { startDelayedFhirServer } from './delayed-fhir-server.js';
@@ -120,6 +121,21 @@ async function main(o: BenchOptions): Promise<void> {
     targets.push({ name: `FHIR-query path: p99 under ${FHIR_DELAY_MS + 100} ms (8 queries in parallel)`, measured: `${ms(row.service.p99)} ms`, ok: row.service.p99 < FHIR_DELAY_MS + 100 });
   }
 
+  if (wanted('jwt')) {
+    // Its own service: JWT authentication on (a clients file trusting the bench's key), the audience its own URL.
+    // The rate limit stays on, set far above the load, so its cost is counted; the jti replay store is in memory.
+    const client = createBenchClient();
+    const clientsFile = join(workDir, 'clients.json');
+    writeFileSync(clientsFile, JSON.stringify(client.clientsFile));
+    const jwtService = await startService('jwt-service', 'jwt.sqlite', undefined, (url) => ({ CDS_CLIENTS_FILE: clientsFile, PUBLIC_BASE_URL: url, RATE_LIMIT_PER_MINUTE: '100000000' }));
+    // The baseline gets the same signed tokens (and ignores them), so the load generator does the same work for both.
+    const template = hookRequestTemplate(HOOK_PATH, tecartusRequest(TYPICAL_SIZE), (path) => ({ authorization: client.authorization(jwtService.url + path) }));
+    expect(await call(jwtService, template), 'typical request with a JWT', (a) => a.systemActions?.length === 1);
+    const row = await scenario(o, 'typical with JWT verification on (ES384, a fresh token per request)', jwtService, baseline, template, o.connections);
+    rows.push(row);
+    await jwtService.stop();
+  }
+
   printScenarioTable(rows, o);
   if (slope && wanted('slope')) targets.push(printSlope(slope));
 
@@ -138,14 +154,14 @@ async function main(o: BenchOptions): Promise<void> {
   if (o.strict && targets.some((t) => !t.ok)) process.exitCode = 1;
 }
 
-/** The service as deployed (open development mode, SQLite in the work directory, info logs to a file). */
-async function startService(name: string, database: string, profileDir?: string): Promise<ChildServer> {
+/** The service as deployed (open development mode unless `extra` says otherwise, SQLite in the work directory, info logs to a file). */
+async function startService(name: string, database: string, profileDir?: string, extra: (url: string) => Record<string, string> = () => ({})): Promise<ChildServer> {
   const nodeArgs = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
   return track(
     await startChildServer(
       name,
       'src/server.ts',
-      { DATABASE_URL: join(workDir, database), LOG_LEVEL: 'info', FHIR_ALLOW_HTTP: 'true' },
+      (url) => ({ DATABASE_URL: join(workDir, database), LOG_LEVEL: 'info', FHIR_ALLOW_HTTP: 'true', ...extra(url) }),
       join(workDir, `${name}.log`),
       nodeArgs,
     ),
