@@ -1,5 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { PROJECT_ROOT } from '../src/paths.js';
 
@@ -10,6 +10,8 @@ export interface ChildServer {
   readonly pid: number;
   /** Resident set size of the process, in bytes (from ps). */
   rssBytes(): number;
+  /** CPU time the process has used, user and system, in seconds (Linux /proc; undefined elsewhere). */
+  cpuSeconds(): number | undefined;
   stop(): Promise<void>;
 }
 
@@ -57,11 +59,27 @@ export async function startChildServer(
     url,
     pid: child.pid!,
     rssBytes: () => Number(execFileSync('ps', ['-o', 'rss=', '-p', String(child.pid)], { encoding: 'utf8' }).trim()) * 1024,
+    cpuSeconds: () => cpuSecondsOf(child.pid!),
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       await exited;
     },
   };
+}
+
+let ticksPerSecond: number | undefined;
+
+/** utime + stime from /proc/<pid>/stat (fields 14 and 15, in clock ticks). */
+function cpuSecondsOf(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) is in parentheses and may hold spaces: count fields after it.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    ticksPerSecond ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+    return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
+  } catch {
+    return undefined;
+  }
 }
 
 async function freePort(): Promise<number> {

@@ -45,6 +45,8 @@ export interface LoadResult {
   readonly p99: number;
   readonly mean: number;
   readonly requests: number;
+  /** CPU time the server used per answered request, in milliseconds (undefined when it cannot be read). */
+  readonly cpuMsPerRequest?: number | undefined;
 }
 
 /**
@@ -52,7 +54,8 @@ export interface LoadResult {
  * process). Any answer other than 200, and any connection error, fails the
  * run: the figures are only for correct answers.
  */
-export async function loadServer(baseUrl: string, template: HookRequestTemplate, settings: LoadSettings): Promise<LoadResult> {
+export async function loadServer(baseUrl: string, template: HookRequestTemplate, settings: LoadSettings, cpuSeconds: () => number | undefined = () => undefined): Promise<LoadResult> {
+  const cpuBefore = cpuSeconds();
   const result = await autocannon({
     url: baseUrl,
     connections: settings.connections,
@@ -73,11 +76,13 @@ export async function loadServer(baseUrl: string, template: HookRequestTemplate,
   if (result.non2xx > 0 || result.errors > 0) {
     throw new Error(`${baseUrl}${template.path}: ${result.non2xx} answers other than 2xx and ${result.errors} errors (${result.timeouts} timeouts) in ${result.requests.total} requests`);
   }
+  const cpuAfter = cpuSeconds();
   return {
     rps: result.requests.total / result.duration,
     p50: result.latency.p50,
     p99: result.latency.p99,
     mean: result.latency.mean,
     requests: result.requests.total,
+    cpuMsPerRequest: cpuBefore !== undefined && cpuAfter !== undefined ? ((cpuAfter - cpuBefore) * 1000) / result.requests.total : undefined,
   };
 }

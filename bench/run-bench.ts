@@ -184,8 +184,8 @@ async function alternate(o: BenchOptions, service: ChildServer, baseline: ChildS
   const s: LoadResult[] = [];
   const b: LoadResult[] = [];
   for (let round = 0; round < o.rounds; round++) {
-    s.push(await loadServer(service.url, template, { connections, durationSeconds: o.durationSeconds }));
-    b.push(await loadServer(baseline.url, template, { connections, durationSeconds: o.durationSeconds }));
+    s.push(await loadServer(service.url, template, { connections, durationSeconds: o.durationSeconds }, service.cpuSeconds));
+    b.push(await loadServer(baseline.url, template, { connections, durationSeconds: o.durationSeconds }, baseline.cpuSeconds));
   }
   return { service: medianResult(s), baseline: medianResult(b) };
 }
@@ -230,13 +230,14 @@ function printSlope(measured: ReadonlyMap<number, Measured & { bytes: number }>)
 function printScenarioTable(rows: readonly ScenarioRow[], o: BenchOptions): void {
   if (rows.length === 0) return;
   console.log(`\n### Service and baseline (medians of ${o.rounds} round${o.rounds === 1 ? '' : 's'} of ${o.durationSeconds} s each)\n`);
-  console.log('| scenario | body | conn. | service req/s | baseline req/s | service/baseline | service p50 ms | service p99 ms | baseline p50 ms | baseline p99 ms |');
-  console.log('|---|---|---|---|---|---|---|---|---|---|');
+  console.log('| scenario | body | conn. | service req/s | baseline req/s | service/baseline | service p50 ms | service p99 ms | baseline p50 ms | baseline p99 ms | CPU ms/request service / baseline |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|');
   for (const r of rows) {
     console.log(
-      `| ${r.scenario} | ${kb(r.bodyBytes)} | ${r.connections} | ${Math.round(r.service.rps)} | ${Math.round(r.baseline.rps)} | ${percent(r.service.rps / r.baseline.rps)} | ${ms(r.service.p50)} | ${ms(r.service.p99)} | ${ms(r.baseline.p50)} | ${ms(r.baseline.p99)} |`,
+      `| ${r.scenario} | ${kb(r.bodyBytes)} | ${r.connections} | ${Math.round(r.service.rps)} | ${Math.round(r.baseline.rps)} | ${percent(r.service.rps / r.baseline.rps)} | ${ms(r.service.p50)} | ${ms(r.service.p99)} | ${ms(r.baseline.p50)} | ${ms(r.baseline.p99)} | ${cpuMs(r.service)} / ${cpuMs(r.baseline)} |`,
     );
   }
+  console.log('\nCPU ms/request: CPU time the server process used (user + system, /proc) divided by the requests it answered; steadier than requests/s on a shared machine.');
 }
 
 function printMachine(o: BenchOptions): void {
@@ -262,13 +263,25 @@ function expect(answer: CdsAnswer, what: string, ok: (a: CdsAnswer) => boolean):
 
 function medianResult(results: readonly LoadResult[]): LoadResult {
   const m = (pick: (r: LoadResult) => number) => median(results.map(pick));
-  return { rps: m((r) => r.rps), p50: m((r) => r.p50), p99: m((r) => r.p99), mean: m((r) => r.mean), requests: m((r) => r.requests) };
+  const cpu = results.map((r) => r.cpuMsPerRequest).filter((c): c is number => c !== undefined);
+  return {
+    rps: m((r) => r.rps),
+    p50: m((r) => r.p50),
+    p99: m((r) => r.p99),
+    mean: m((r) => r.mean),
+    requests: m((r) => r.requests),
+    cpuMsPerRequest: cpu.length === results.length ? median(cpu) : undefined,
+  };
 }
 
 function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+function cpuMs(r: LoadResult): string {
+  return r.cpuMsPerRequest === undefined ? 'n/a' : r.cpuMsPerRequest.toFixed(2);
 }
 
 function ms(value: number): string {
