@@ -3,7 +3,10 @@
  * where the time went, by function (self time) and by source file (self
  * time, and inclusive time for the project's own files).
  *
- * Run: node --import tsx bench/profile-summary.ts <file.cpuprofile> [top]
+ * and by stage of a hook call (each sample goes to the innermost stage on
+ * its stack; with the number of requests the profile covers, per request).
+ *
+ * Run: node --import tsx bench/profile-summary.ts <file.cpuprofile> [top] [requests]
  */
 import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
@@ -21,12 +24,13 @@ interface Profile {
   timeDeltas: number[];
 }
 
-const [file, topArg] = process.argv.slice(2);
+const [file, topArg, requestsArg] = process.argv.slice(2);
 if (!file) {
-  console.error('usage: node --import tsx bench/profile-summary.ts <file.cpuprofile> [top]');
+  console.error('usage: node --import tsx bench/profile-summary.ts <file.cpuprofile> [top] [requests]');
   process.exit(2);
 }
 const top = Number(topArg ?? 25);
+const requests = requestsArg === undefined ? undefined : Number(requestsArg);
 const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
 
 const byId = new Map(profile.nodes.map((n) => [n.id, n]));
@@ -85,3 +89,46 @@ show('Self time by function', selfByFunction);
 show('Self time by file or package', selfByFile);
 show("Inclusive time, the project's own files", inclusiveByFile, (k) => k.startsWith('src/'));
 show("Inclusive time, the project's own functions", inclusiveByFunction, (k) => / src\//.test(k));
+
+/**
+ * Stages of a hook call, by the functions that do them; the innermost match on
+ * a stack wins. Express's own frames (router, layer, response) end the search:
+ * a middleware that calls next() is not charged with what runs after it.
+ */
+const STAGES: readonly { name: string; match: (fn: string, url: string) => boolean }[] = [
+  { name: 'start-up (loading modules, policy, store)', match: (fn, url) => url.includes('esm/module_job') || url.includes('start-server') || fn === 'compileSourceTextModule' },
+  { name: 'garbage collection', match: (fn) => fn === '(garbage collector)' },
+  { name: 'request check (fast check, zod on bad input)', match: (fn) => fn === 'parseHookRequest' },
+  { name: 'policy evaluation (criteria, code sets, FHIRPath)', match: (fn) => fn === 'evaluateTecartusOrder' },
+  { name: 'cards, coverage information, coverage-assertion-id', match: (fn) => ['buildCards', 'coverageAssertionId', 'coverageInformationExtension', 'coverageInformationAction'].includes(fn) },
+  { name: 'hook handler, rest (order matching, prefetch, record)', match: (fn) => fn === 'handleOrderHook' },
+  { name: 'audit record: building it (incl. SHA-256 of the answer)', match: (fn) => fn === 'hookCallRecord' },
+  { name: 'audit record: SQLite group commit', match: (fn) => fn === 'commitPending' },
+  { name: 'answer serialisation (JSON.stringify)', match: (fn) => fn === 'responseBody' },
+  { name: 'JSON body parsing (body-parser, as in the baseline)', match: (fn, url) => fn === 'parse' && url.includes('body-parser') },
+  { name: 'JSON depth limit', match: (fn) => fn === 'depthExceeds' },
+  { name: 'logging (pino)', match: (fn, url) => url.includes('/pino/') || url.includes('request-log') },
+  { name: 'metrics (prom-client)', match: (fn, url) => url.includes('prom-client') || url.includes('src/metrics/') },
+  { name: 'JWT verification', match: (fn, url) => url.includes('src/auth/') || url.includes('/jose/') },
+  { name: 'socket writes (writev, as in the baseline)', match: (fn) => fn === 'writev' || fn === 'writeBuffer' || fn === 'writeUtf8String' },
+];
+const EXPRESS_FRAMES = /node_modules\/(router|express)\//;
+const stageTime = new Map<string, number>();
+for (const [id, t] of selfTime) {
+  let stage = 'HTTP, Express routing and middleware, other';
+  for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
+    const node = byId.get(cur)!;
+    const found = STAGES.find((s) => s.match(node.callFrame.functionName, node.callFrame.url));
+    if (found) {
+      stage = found.name;
+      break;
+    }
+    if (EXPRESS_FRAMES.test(node.callFrame.url)) break;
+  }
+  add(stageTime, stage, t);
+}
+console.log(`\nBy stage${requests ? ` (${requests} requests)` : ''}`);
+for (const [stage, t] of [...stageTime].sort((a, b) => b[1] - a[1])) {
+  const perRequest = requests && !stage.startsWith('start-up') ? `  ${((t / requests) | 0).toString().padStart(5)} µs/request` : '';
+  console.log(`${((t / total) * 100).toFixed(1).padStart(5)}%${perRequest}  ${stage}`);
+}

@@ -136,6 +136,13 @@ async function main(o: BenchOptions): Promise<void> {
     await jwtService.stop();
   }
 
+  if (o.profileDir) {
+    // For bench/profile-summary.ts <profile> <top> <requests>: the hook calls the profiled service answered.
+    const text = await (await fetch(`${service.url}/metrics`)).text();
+    const answered = [...text.matchAll(/^cds_hook_request_duration_seconds_count\{[^}]*\} (\d+)/gm)].reduce((n, m) => n + Number(m[1]), 0);
+    console.log(`\nProfiled service: ${answered} hook calls answered; its CPU profile is written to ${o.profileDir} when it stops.`);
+  }
+
   printScenarioTable(rows, o);
   if (slope && wanted('slope')) targets.push(printSlope(slope));
 

@@ -13,16 +13,24 @@ export interface CodeMatch {
   readonly entry: CodeSetEntry;
 }
 
-/** Most distinct system URIs remembered as sent (a client could send endless variants). */
+/** Most distinct system URIs, and codes per system, remembered as sent (a client could send endless variants). */
 const MAX_REMEMBERED_URIS = 1_000;
+const MAX_REMEMBERED_CODES = 20_000;
+/** Longer "codes" are looked up but not remembered. */
+const MAX_REMEMBERED_CODE_LENGTH = 64;
+const NO_KEYS: readonly string[] = [];
 
 /** Maps the many URIs a code system arrives under to one key. */
 export class CodeSystemAliases {
   readonly #byUri = new Map<string, CodeSystemKey>();
   /** URIs as sent, already normalised and looked up: the same few arrive on every coding. */
   readonly #seen = new Map<string, CodeSystemKey | undefined>();
-  /** Each coding's lookup keys (`system|normalised code`), worked out once however many code sets it is checked against. */
-  readonly #codingKeys = new WeakMap<Coding, readonly string[]>();
+  /**
+   * Lookup keys (`system|normalised code`) by system and code as sent: a
+   * coding is checked against several code sets, and records repeat codes,
+   * so each code is normalised once.
+   */
+  readonly #keysByCode = new Map<CodeSystemKey, Map<string, readonly string[]>>();
 
   constructor(uris: Partial<Record<CodeSystemKey, readonly string[]>>) {
     for (const [key, list] of Object.entries(uris) as [CodeSystemKey, readonly string[]][]) {
@@ -41,11 +49,19 @@ export class CodeSystemAliases {
 
   /** The keys a coding is looked up under in a CodeSet: `system|form` for each normalised form of its code. */
   keysOf(coding: Coding): readonly string[] {
-    let keys = this.#codingKeys.get(coding);
+    const system = this.keyOf(coding.system);
+    const code = coding.code;
+    if (system === undefined || typeof code !== 'string') return NO_KEYS;
+    let byCode = this.#keysByCode.get(system);
+    if (byCode === undefined) {
+      byCode = new Map();
+      this.#keysByCode.set(system, byCode);
+    }
+    let keys = byCode.get(code);
     if (keys === undefined) {
-      const system = this.keyOf(coding.system);
-      keys = system === undefined || typeof coding.code !== 'string' ? [] : normalizedForms(system, coding.code).map((form) => `${system}|${form}`);
-      this.#codingKeys.set(coding, keys);
+      keys = normalizedForms(system, code).map((form) => `${system}|${form}`);
+      if (byCode.size >= MAX_REMEMBERED_CODES) byCode.clear();
+      if (code.length <= MAX_REMEMBERED_CODE_LENGTH) byCode.set(code, keys);
     }
     return keys;
   }
