@@ -31,7 +31,7 @@ export async function startChildServer(
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const log = openSync(logFile, 'a');
-  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', script], {
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, ...DEPLOYED_NODE_OPTIONS, '--import', 'tsx', script], {
     cwd: PROJECT_ROOT,
     env: { ...process.env, HOST: '127.0.0.1', ...(typeof env === 'function' ? env(url) : env), PORT: String(port) },
     stdio: ['ignore', log, log],
@@ -66,6 +66,18 @@ export async function startChildServer(
     },
   };
 }
+
+/**
+ * The Node.js options `npm start` runs the service with (package.json
+ * "start": node <options> --import tsx src/server.ts). The bench gives them to
+ * the service and to the baseline alike.
+ */
+export const DEPLOYED_NODE_OPTIONS: readonly string[] = (() => {
+  const start = (JSON.parse(readFileSync(`${PROJECT_ROOT}/package.json`, 'utf8')) as { scripts: Record<string, string> }).scripts['start'] ?? '';
+  const words = start.trim().split(/\s+/);
+  if (words[0] !== 'node' || words.at(-1) !== 'src/server.ts') throw new Error(`package.json "start" is not "node <options> src/server.ts": ${start}`);
+  return words.slice(1, -1).filter((w, i, all) => w !== '--import' && all[i - 1] !== '--import');
+})();
 
 let ticksPerSecond: number | undefined;
 

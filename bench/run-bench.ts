@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { buildHookRequest, ORDER_SIGN } from '../test/support/hook-requests.js';
 import { createBenchClient } from './bench-client.js';
 import { readBenchOptions, type BenchOptions } from './bench-options.js';
-import { startChildServer, type ChildServer } from './child-server.js';
+import { DEPLOYED_NODE_OPTIONS, startChildServer, type ChildServer } from './child-server.js';
 import { startDelayedFhirServer } from './delayed-fhir-server.js';
 import { printFhirQueryRows, runFhirQueryBench } from './fhir-queries.bench.js';
 import { freshBody, hookRequestTemplate, loadServer, type HookRequestTemplate, type LoadResult } from './load.js';
@@ -277,6 +277,7 @@ function printMachine(o: BenchOptions): void {
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
   console.log(`## npm run bench — ${new Date().toISOString()}\n`);
   console.log(`Machine: nproc ${availableParallelism()}, ${cpu}, ${Math.round(totalmem() / 2 ** 30)} GB RAM, ${platform()} ${release()}, Node ${process.version}.`);
+  console.log(`Service and baseline run as \`node ${[...DEPLOYED_NODE_OPTIONS, '--import tsx'].join(' ')} <script>\` (the options of npm start).`);
   console.log(
     `Load generator: autocannon in the bench process on the same machine, 127.0.0.1. Runs: ${o.durationSeconds} s, ${o.rounds} round(s), ${o.warmUpSeconds} s warm-up, ${o.connections} connections for throughput rows.`,
   );
