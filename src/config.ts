@@ -138,8 +138,6 @@ export interface Config {
   readonly headersTimeoutMs: number;
   /** How long a SIGTERM waits for in-flight requests before closing their connections. */
   readonly shutdownTimeoutMs: number;
-  /** postgres://… makes the JWT replay store shared through PostgreSQL. */
-  readonly databaseUrl?: string | undefined;
   /** redis://… makes the JWT replay store and the rate limit shared through Redis. */
   readonly redisUrl?: string | undefined;
   readonly redisKeyPrefix: string;
@@ -177,6 +175,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const e = parsed.data;
   if ((e.TLS_CERT_FILE === undefined) !== (e.TLS_KEY_FILE === undefined)) throw new Error('invalid configuration: set both TLS_CERT_FILE and TLS_KEY_FILE, or neither');
   if (e.HEADERS_TIMEOUT_MS > e.REQUEST_TIMEOUT_MS) throw new Error('invalid configuration: HEADERS_TIMEOUT_MS must not exceed REQUEST_TIMEOUT_MS');
+  if (e.JWT_REPLAY_STORE === 'redis' && !e.REDIS_URL) throw new Error('invalid configuration: JWT_REPLAY_STORE=redis needs REDIS_URL');
+  if (e.JWT_REPLAY_STORE === 'postgres' && databaseSettings(e).kind !== 'postgres') throw new Error('invalid configuration: JWT_REPLAY_STORE=postgres needs DATABASE_URL=postgres://…');
   return {
     port: e.PORT,
     // Open development mode stays on loopback; with trusted clients configured the service is meant to be reached (README "Security").
@@ -216,7 +216,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
     headersTimeoutMs: e.HEADERS_TIMEOUT_MS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
-    databaseUrl: e.DATABASE_URL && /^postgres(ql)?:\/\//i.test(e.DATABASE_URL) ? e.DATABASE_URL : undefined,
     redisUrl: e.REDIS_URL,
     redisKeyPrefix: e.REDIS_KEY_PREFIX,
     workers: e.WORKERS === 'auto' ? availableParallelism() : e.WORKERS,

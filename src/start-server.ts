@@ -4,7 +4,7 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { createApp, type AppDependencies } from './app.js';
 import { openSecurityStores } from './auth/security-stores.js';
-import { loadTrustedClients } from './auth/trusted-clients.js';
+import { trustedClientsFor } from './auth/trusted-clients.js';
 import type { Config } from './config.js';
 import { loadDiscovery } from './hooks/discovery.js';
 import type { Logger } from './logger.js';
@@ -54,7 +54,7 @@ export async function startServer(
   // Everything read from files first, so a mistake stops start-up before any connection is opened.
   const policy = extra.policy ?? loadPolicy(config.policyDir);
   const discovery = extra.discovery ?? loadDiscovery(config.discoveryFile);
-  const trustedClients = extra.trustedClients ?? (config.auth.clientsFile ? loadTrustedClients(config.auth.clientsFile) : undefined);
+  const trustedClients = extra.trustedClients ?? trustedClientsFor(config);
   if (trustedClients) logger.info({ clients: [...trustedClients.values()].map((c) => c.name ?? c.iss) }, `trusting ${trustedClients.size} CDS client(s)`);
   const decisionStore = extra.store ? undefined : await openDecisionStore(config, logger);
   const store = extra.store ?? decisionStore!;

@@ -2,7 +2,7 @@ import { Router } from 'express';
 import { notFound } from '../http/operation-outcome.js';
 import type { Logger } from '../logger.js';
 import type { DecisionStore, OrderDecisionRecord, StoredAssertion } from '../store/decision-store.js';
-import { storeUnavailable } from '../store/record-decisions.js';
+import { storeUnavailable } from '../store/store-unavailable.js';
 
 /**
  * The coverage-assertion look-up: DTR, PAS and claims processing find the

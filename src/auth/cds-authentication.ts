@@ -1,13 +1,11 @@
 import type { Request, RequestHandler } from 'express';
 import type { Config } from '../config.js';
-import { setCdsClient } from '../http/cds-client.js';
+import { OPEN_DEVELOPMENT_MODE_ISS, setCdsClient } from '../http/cds-client.js';
 import type { Logger } from '../logger.js';
 import { AuthFailure } from './auth-failure.js';
 import { expectedAudience } from './expected-audience.js';
 import type { CdsJwtVerifier, RefusalContext, VerifiedCaller } from './verify-cds-jwt.js';
 
-/** The caller's `iss` when the service runs without a clients file. */
-export const OPEN_DEVELOPMENT_MODE_ISS = 'open-development-mode';
 
 /**
  * Authenticates a hook, feedback or look-up call (CDS Hooks 2.0: "Every

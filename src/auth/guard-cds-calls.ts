@@ -6,7 +6,7 @@ import type { Logger } from '../logger.js';
 import { cdsAuthentication } from './cds-authentication.js';
 import { KeyResolver } from './key-resolver.js';
 import { MemoryReplayStore, type ReplayStore } from './replay-store.js';
-import { loadTrustedClients, type TrustedClients } from './trusted-clients.js';
+import { trustedClientsFor, type TrustedClients } from './trusted-clients.js';
 import { CdsJwtVerifier } from './verify-cds-jwt.js';
 
 /** The calls a CDS client must authenticate: services, feedback, coverage look-up. Discovery stays open. */
@@ -27,7 +27,7 @@ export interface GuardOptions {
 /** Authentication (JWT, or open development mode), then the per-client rate limit. */
 export function guardCdsCalls(options: GuardOptions): RequestHandler[] {
   const { config, logger } = options;
-  const clients = options.trustedClients ?? (config.auth.clientsFile ? loadTrustedClients(config.auth.clientsFile) : undefined);
+  const clients = options.trustedClients ?? trustedClientsFor(config);
   const verifier = clients
     ? new CdsJwtVerifier(
         clients,

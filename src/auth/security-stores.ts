@@ -15,14 +15,12 @@ export interface SecurityStores {
   close(): Promise<void>;
 }
 
-const isPostgresUrl = (url: string | undefined): url is string => url !== undefined && /^postgres(ql)?:\/\//.test(url);
-
 /** Where JWT_REPLAY_STORE (with REDIS_URL and DATABASE_URL) keeps the jti values; `none` in open development mode. */
 export function replayStoreKind(config: Config): 'redis' | 'postgres' | 'memory' | 'none' {
   if (config.auth.clientsFile === undefined) return 'none';
   const wanted = config.auth.replayStore;
   if (wanted === 'redis' || (wanted === 'auto' && config.redisUrl !== undefined)) return 'redis';
-  if (wanted === 'postgres' || (wanted === 'auto' && isPostgresUrl(config.databaseUrl))) return 'postgres';
+  if (wanted === 'postgres' || (wanted === 'auto' && config.database.kind === 'postgres')) return 'postgres';
   return 'memory';
 }
 
@@ -34,22 +32,20 @@ export function replayStoreKind(config: Config): 'redis' | 'postgres' | 'memory'
  * checks no tokens.
  */
 export async function openSecurityStores(config: Config, logger: Logger, options: { postgresSchema?: string } = {}): Promise<SecurityStores> {
-  const wanted = config.auth.replayStore;
-  const needsReplay = config.auth.clientsFile !== undefined;
+  // loadConfig already refused a replay store whose server is not configured.
   const kind = replayStoreKind(config);
+  const needsReplay = kind !== 'none';
   const useRedisReplay = kind === 'redis';
-  const usePostgresReplay = kind === 'postgres';
-  if (wanted === 'redis' && !config.redisUrl) throw new Error('JWT_REPLAY_STORE=redis needs REDIS_URL');
-  if (wanted === 'postgres' && !isPostgresUrl(config.databaseUrl)) throw new Error('JWT_REPLAY_STORE=postgres needs DATABASE_URL=postgres://…');
 
   let redis: RedisClient | undefined;
   if (config.redisUrl && (useRedisReplay || config.rateLimitPerMinute > 0)) redis = await connectRedis(config.redisUrl, logger);
 
   let replayStore: ReplayStore;
   if (useRedisReplay) replayStore = new RedisReplayStore(redis!, config.redisKeyPrefix);
-  else if (usePostgresReplay) {
+  else if (kind === 'postgres' && config.database.kind === 'postgres') {
     try {
-      replayStore = await PostgresReplayStore.open({ connectionString: config.databaseUrl!, schema: options.postgresSchema, logger });
+      // The replay table lives beside the decision tables, in DATABASE_SCHEMA.
+      replayStore = await PostgresReplayStore.open({ connectionString: config.database.url, schema: options.postgresSchema ?? config.database.schema, logger });
     } catch (error) {
       redis?.destroy();
       throw error;

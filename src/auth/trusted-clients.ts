@@ -2,6 +2,7 @@ import { createPublicKey, type JsonWebKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { JSONWebKeySet } from 'jose';
 import { z } from 'zod';
+import type { Config } from '../config.js';
 
 /**
  * The CDS clients (EHRs) this service trusts, read from CDS_CLIENTS_FILE.
@@ -85,12 +86,18 @@ export function parseTrustedClients(json: unknown, source = 'the clients file'):
         iss: c.iss,
         name: c.name,
         jwks: c.jwks as JSONWebKeySet | undefined,
-        jwksUrl: c.jwksUrl,
+        // Allow-list URLs are spelled one way once, at load (jkuAllowed compares them as they are).
+        jwksUrl: c.jwksUrl === undefined ? undefined : normalizeUrl(c.jwksUrl),
         jku: (c.jku ?? []).map(normalizeUrl),
         tenants: c.tenant === undefined ? undefined : typeof c.tenant === 'string' ? [c.tenant] : c.tenant,
       },
     ]),
   );
+}
+
+/** The trusted clients CDS_CLIENTS_FILE names; undefined in open development mode. */
+export function trustedClientsFor(config: Config): TrustedClients | undefined {
+  return config.auth.clientsFile ? loadTrustedClients(config.auth.clientsFile) : undefined;
 }
 
 export function loadTrustedClients(file: string): TrustedClients {
@@ -122,5 +129,5 @@ export function jkuAllowed(client: TrustedClient, jku: string): boolean {
   } catch {
     return false;
   }
-  return client.jku.includes(href) || (client.jwksUrl !== undefined && normalizeUrl(client.jwksUrl) === href);
+  return client.jku.includes(href) || client.jwksUrl === href;
 }

@@ -1,5 +1,6 @@
 import type { OperationOutcomeIssue } from 'fhir/r4.js';
 import { z } from 'zod';
+import { zodIssues } from '../http/zod-issues.js';
 import { badRequestIssues, issue } from '../http/operation-outcome.js';
 
 /**
@@ -51,7 +52,7 @@ export interface FeedbackItem {
 
 export function parseFeedbackRequest(body: unknown): FeedbackItem[] {
   if (!isObject(body)) throw badRequestIssues([issue('invalid', 'The request body must be a JSON object holding a "feedback" array (CDS Hooks 2.0 feedback).')]);
-  const parsed = FeedbackRequestSchema.safeParse(body);
+  const parsed = FeedbackRequestSchema.safeParse(body, { reportInput: true });
   if (!parsed.success) throw badRequestIssues(zodIssues(parsed.error));
   const issues: OperationOutcomeIssue[] = [];
   const items = parsed.data.feedback.map((f, i): FeedbackItem => {
@@ -76,12 +77,4 @@ export function parseFeedbackRequest(body: unknown): FeedbackItem[] {
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function zodIssues(error: z.ZodError): OperationOutcomeIssue[] {
-  return error.issues.slice(0, 20).map((i) => {
-    const path = i.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '');
-    const code = i.code === 'invalid_type' && i.input === undefined ? 'required' : 'invalid';
-    return issue(code, path ? `${path} ${i.message}` : i.message, path ? [path] : undefined);
-  });
 }

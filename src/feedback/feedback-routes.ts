@@ -1,10 +1,10 @@
 import { Router } from 'express';
 import type { Discovery } from '../hooks/discovery.js';
-import { cdsClientOf } from '../http/cds-client.js';
+import { cdsClientOf, OPEN_DEVELOPMENT_MODE_ISS } from '../http/cds-client.js';
 import { notFound } from '../http/operation-outcome.js';
 import type { Logger } from '../logger.js';
 import type { DecisionStore, FeedbackOutcome } from '../store/decision-store.js';
-import { OPEN_DEVELOPMENT_MODE, storeUnavailable } from '../store/record-decisions.js';
+import { storeUnavailable } from '../store/store-unavailable.js';
 import { parseFeedbackRequest } from './feedback-request.js';
 
 export interface FeedbackRouteOptions {
@@ -27,7 +27,7 @@ export function feedbackRoutes({ store, discovery, logger, now }: FeedbackRouteO
     const serviceId = req.params.id;
     if (!discovery.services.has(serviceId)) throw notFound(`There is no CDS service "${serviceId.slice(0, 100)}" here; GET /cds-services lists the services.`);
     const items = parseFeedbackRequest(req.body);
-    const clientIss = cdsClientOf(res)?.iss ?? OPEN_DEVELOPMENT_MODE;
+    const clientIss = cdsClientOf(res)?.iss ?? OPEN_DEVELOPMENT_MODE_ISS;
     const receivedAt = now();
     let outcomes: FeedbackOutcome[];
     try {

@@ -1,5 +1,5 @@
 import type { OperationOutcomeIssue } from 'fhir/r4.js';
-import type { z } from 'zod';
+import { zodIssues } from '../http/zod-issues.js';
 import { badRequestIssues, issue } from '../http/operation-outcome.js';
 import { hookRequestAsIs, HookRequestSchema, type HookRequest } from './request-schema.js';
 
@@ -34,12 +34,4 @@ export function parseHookRequest(body: unknown, hook: 'order-sign' | 'order-sele
     if (issues.length === 0) return request;
   }
   throw badRequestIssues(issues);
-}
-
-function zodIssues(error: z.ZodError): OperationOutcomeIssue[] {
-  return error.issues.slice(0, 20).map((i) => {
-    const path = i.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '');
-    const code = i.code === 'invalid_type' && i.input === undefined ? 'required' : 'invalid';
-    return issue(code, path ? `${path} ${i.message}` : i.message, path ? [path] : undefined);
-  });
 }

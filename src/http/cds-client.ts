@@ -7,6 +7,9 @@ export interface CdsClient {
   readonly tenant?: string | undefined;
 }
 
+/** The client recorded when no authentication identified one (open development mode). */
+export const OPEN_DEVELOPMENT_MODE_ISS = 'open-development-mode';
+
 const KEY = 'cdsClient';
 
 export function setCdsClient(res: Response, client: CdsClient): void {

@@ -2,7 +2,7 @@ import { Router } from 'express';
 import type { Logger } from '../logger.js';
 import type { CompiledPolicy } from '../policy/compiled-policy.js';
 import type { DecisionStore } from '../store/decision-store.js';
-import { storeUnavailable } from '../store/record-decisions.js';
+import { storeUnavailable } from '../store/store-unavailable.js';
 
 /** A readiness check waits at most this long for the store (a probe must not hang on an unreachable database). */
 const STORE_PING_TIMEOUT_MS = 2_000;

@@ -27,7 +27,6 @@ export class HttpError extends Error {
   }
 }
 
-export const badRequest = (text: string, expression?: readonly string[]) => new HttpError(400, outcome('invalid', text, expression));
 export const badRequestIssues = (issues: OperationOutcomeIssue[]) => new HttpError(400, { resourceType: 'OperationOutcome', issue: issues });
 export const notFound = (text: string) => new HttpError(404, outcome('not-found', text));
 export const preconditionFailed = (text: string, expression?: readonly string[]) => new HttpError(412, outcome('incomplete', text, expression));

@@ -73,7 +73,7 @@ export function previewPageRoutes(options: PreviewPageOptions): Router {
 
   // Builds the CDS Hooks request for edited facts; the page then sends it to the real hook endpoint.
   router.post('/ui/requests', (req, res) => {
-    const parsed = PatientFacts.safeParse(req.body);
+    const parsed = PatientFacts.safeParse(req.body, { reportInput: true });
     if (!parsed.success) {
       throw badRequestIssues(parsed.error.issues.map((i) => issue(i.code === 'invalid_type' && i.input === undefined ? 'required' : 'invalid', `${i.path.join('.') || 'body'}: ${i.message}`)));
     }

@@ -140,16 +140,7 @@ describe('Timeouts: a client that stalls is cut off', () => {
   it('headers not finished within HEADERS_TIMEOUT_MS: 408 and the connection closed', async () => {
     const running = await startServer(loadConfig({ ...LOCAL, HEADERS_TIMEOUT_MS: '300', REQUEST_TIMEOUT_MS: '600' }), captureLogger().logger);
     try {
-      const answer = await new Promise<string>((resolve) => {
-        const socket = net.connect(running.port, '127.0.0.1', () => socket.write('POST /cds-services/order-sign-crd HTTP/1.1\r\nHost: x\r\n'));
-        let data = '';
-        socket.on('data', (d) => (data += String(d)));
-        socket.on('close', () => resolve(data));
-        setTimeout(() => {
-          socket.destroy();
-          resolve('still open after 5 s');
-        }, 5000).unref();
-      });
+      const answer = await sendAndWaitForClose(running.port, 'POST /cds-services/order-sign-crd HTTP/1.1\r\nHost: x\r\n');
       assert.match(answer, /^HTTP\/1\.1 408/);
     } finally {
       await running.shutdown();
@@ -159,21 +150,24 @@ describe('Timeouts: a client that stalls is cut off', () => {
   it('a body not finished within REQUEST_TIMEOUT_MS: 408 and the connection closed', async () => {
     const running = await startServer(loadConfig({ ...LOCAL, HEADERS_TIMEOUT_MS: '300', REQUEST_TIMEOUT_MS: '600' }), captureLogger().logger);
     try {
-      const answer = await new Promise<string>((resolve) => {
-        const socket = net.connect(running.port, '127.0.0.1', () =>
-          socket.write('POST /cds-services/order-sign-crd HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"hook":'),
-        );
-        let data = '';
-        socket.on('data', (d) => (data += String(d)));
-        socket.on('close', () => resolve(data));
-        setTimeout(() => {
-          socket.destroy();
-          resolve('still open after 5 s');
-        }, 5000).unref();
-      });
+      const answer = await sendAndWaitForClose(running.port, 'POST /cds-services/order-sign-crd HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"hook":');
       assert.match(answer, /^HTTP\/1\.1 408/);
     } finally {
       await running.shutdown();
     }
   });
 });
+
+/** Writes raw bytes (an unfinished request) and returns what the server sent before closing the connection. */
+function sendAndWaitForClose(port: number, raw: string): Promise<string> {
+  return new Promise<string>((resolve) => {
+    const socket = net.connect(port, '127.0.0.1', () => socket.write(raw));
+    let data = '';
+    socket.on('data', (d) => (data += String(d)));
+    socket.on('close', () => resolve(data));
+    setTimeout(() => {
+      socket.destroy();
+      resolve('still open after 5 s');
+    }, 5000).unref();
+  });
+}
