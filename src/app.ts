@@ -56,7 +56,7 @@ export function createApp(deps: AppDependencies): Express {
   const now = deps.now ?? (() => new Date());
   const store = deps.store ?? createDecisionStore(config.database, logger);
   const metrics = deps.metrics ?? new ServiceMetrics();
-  const recordDecision = decisionRecorder({ store, policy: deps.policy, logger, now, observeWrite: metrics.storeWrites });
+  const recordDecision = decisionRecorder({ store, logger, now, observeWrite: metrics.storeWrites });
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', config.trustProxy);

@@ -27,7 +27,7 @@ export function coverageAssertionRoutes(store: DecisionStore, logger: Logger): R
 }
 
 /** The assertion as JSON: orders, decision, reasons, policy version and dates. */
-export function assertionView(a: StoredAssertion) {
+function assertionView(a: StoredAssertion) {
   return {
     coverageAssertionId: a.assertionId,
     patientId: a.patientId,

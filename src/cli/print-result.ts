@@ -120,7 +120,7 @@ interface CoverageInformationLine {
 }
 
 /** The coverage-information extensions of the systemActions as plain values. */
-export function coverageInformation(response: CdsResponse): CoverageInformationLine[] {
+function coverageInformation(response: CdsResponse): CoverageInformationLine[] {
   const lines: CoverageInformationLine[] = [];
   for (const action of response.systemActions ?? []) {
     const resource = action.resource as { resourceType: string; id?: string; extension?: Extension[] } | undefined;

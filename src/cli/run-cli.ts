@@ -9,7 +9,7 @@ import { formatEvaluation } from './print-result.js';
 import { readEvaluatorInput } from './read-input.js';
 import { styleFor } from './terminal-style.js';
 
-export const USAGE = `Usage: tecartus-cds evaluate <file | -> [options]
+const USAGE = `Usage: tecartus-cds evaluate <file | -> [options]
 
 Runs the service's Tecartus decision on a CDS Hooks order-sign or
 order-select request, or on a FHIR Bundle holding a patient's record and the

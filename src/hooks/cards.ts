@@ -2,12 +2,20 @@ import { randomUUID } from 'node:crypto';
 import type { CompiledPolicy } from '../policy/compiled-policy.js';
 import { byDeterminationRank, type Finding, type OrderDecision } from '../policy/decision.js';
 import { fillText } from '../policy/evidence.js';
-import type { CARD_TOPICS } from '../policy/policy-definition.js';
+import type { CARD_TOPICS, FindingCode } from '../policy/policy-definition.js';
 import type { CrdVersion } from './crd-options.js';
 import { bulletList, escapeMarkdown } from './markdown.js';
 import type { CdsCard, CdsCoding } from './types.js';
 
 type CardTopic = (typeof CARD_TOPICS)[number];
+
+/** The finding each warning card shows, for the audit record (which finding clinicians override, and why). */
+const findingOfCard = new WeakMap<CdsCard, FindingCode>();
+
+/** The policy finding a card built here shows; undefined for the Instructions and External Reference cards. */
+export function findingShownBy(card: CdsCard): FindingCode | undefined {
+  return findingOfCard.get(card);
+}
 
 /** CRD card-type codes: the temporary CodeSystem in 2.0.1, terminology.hl7.org from 2.2. */
 const TOPIC_SYSTEM: Record<CrdVersion, string> = {
@@ -54,19 +62,17 @@ export function buildCards(input: CardInput): CdsCard[] {
   for (const decision of decisions) {
     for (const finding of decision.findings) {
       const wording = definition.findings[finding.code];
-      findingCards.push({
-        topic: wording.cardTopic,
-        finding,
-        card: {
-          uuid: randomUUID(),
-          summary: limitSummary(fillText(wording.summary, finding.facts)),
-          detail: findingDetail(wording.detail, finding, decision, decisions.length > 1),
-          indicator: 'warning',
-          source: source(wording.cardTopic),
-          overrideReasons: wording.overrideReasons.map((r): CdsCoding => ({ system: definition.overrideReasonSystem, code: r.code, display: r.display })),
-          extension: associated([decision.order.reference]),
-        },
-      });
+      const card: CdsCard = {
+        uuid: randomUUID(),
+        summary: limitSummary(fillText(wording.summary, finding.facts)),
+        detail: findingDetail(wording.detail, finding, decision, decisions.length > 1),
+        indicator: 'warning',
+        source: source(wording.cardTopic),
+        overrideReasons: wording.overrideReasons.map((r): CdsCoding => ({ system: definition.overrideReasonSystem, code: r.code, display: r.display })),
+        extension: associated([decision.order.reference]),
+      };
+      findingOfCard.set(card, finding.code);
+      findingCards.push({ topic: wording.cardTopic, finding, card });
     }
   }
   // Most serious findings first across orders (a stable sort keeps each order's own ranking).

@@ -3,18 +3,15 @@ import type { Extension, FhirResource } from 'fhir/r4.js';
 import { referenceTo } from '../fhir/references.js';
 import { COVERAGE_INFORMATION_URL, coverageOf } from '../hooks/coverage-information.js';
 import type { HookResult, JudgedOrder } from '../hooks/handle-order-hook.js';
+import { findingShownBy } from '../hooks/cards.js';
 import { responseBody } from '../hooks/response-body.js';
 import type { CdsCard } from '../hooks/types.js';
-import type { CompiledPolicy } from '../policy/compiled-policy.js';
-import type { OrderDecision } from '../policy/decision.js';
-import { fillText } from '../policy/evidence.js';
 import type { CardRecord, CoverageInformationValues, HookCallRecord, OrderDecisionRecord } from './decision-store.js';
 
 export interface AnsweredCall {
   readonly result: HookResult;
   readonly clientIss: string;
   readonly answeredAt: Date;
-  readonly policy: CompiledPolicy;
 }
 
 /**
@@ -22,7 +19,7 @@ export interface AnsweredCall {
  * only. Evidence is kept as references (`Procedure/abc`), never as the
  * descriptions shown on cards, which can quote free text from the record.
  */
-export function hookCallRecord({ result, clientIss, answeredAt, policy }: AnsweredCall): HookCallRecord {
+export function hookCallRecord({ result, clientIss, answeredAt }: AnsweredCall): HookCallRecord {
   const { request, response } = result;
   return {
     hookInstance: request.hookInstance,
@@ -34,12 +31,12 @@ export function hookCallRecord({ result, clientIss, answeredAt, policy }: Answer
     patientId: request.context.patientId,
     responseSha256: responseSha256(response),
     orders: result.judged.map((j) => orderDecisionRecord(j, result)),
-    cards: response.cards.filter((c) => c.uuid !== undefined).map((c) => cardRecord(c, result.judged, policy)),
+    cards: response.cards.filter((c) => c.uuid !== undefined).map(cardRecord),
   };
 }
 
 /** SHA-256 of the body exactly as the route sends it (responseBody: JSON.stringify, no spacing). */
-export function responseSha256(response: HookResult['response']): string {
+function responseSha256(response: HookResult['response']): string {
   return createHash('sha256').update(responseBody(response)).digest('hex');
 }
 
@@ -93,31 +90,15 @@ function extensionsOf(resource: FhirResource | undefined): Extension[] {
   return (resource as { extension?: Extension[] } | undefined)?.extension ?? [];
 }
 
-function cardRecord(card: CdsCard, judged: readonly JudgedOrder[], policy: CompiledPolicy): CardRecord {
+function cardRecord(card: CdsCard): CardRecord {
   const associated = card.extension?.['davinci-crd.associated-resource'];
   const orders = Array.isArray(associated) ? associated.map((a: { reference?: unknown }) => a.reference).filter((r): r is string => typeof r === 'string') : [];
   return {
     uuid: card.uuid!,
     indicator: card.indicator,
     topic: card.source.topic?.code,
-    finding: findingShown(card, orders, judged, policy),
+    finding: findingShownBy(card),
     orders,
     overrideReasons: (card.overrideReasons ?? []).map((r) => ({ system: r.system, code: r.code })),
   };
-}
-
-/**
- * Which policy finding a warning card shows: the finding of its order whose
- * wording, filled in, is the card's summary (so a report can say which
- * finding clinicians override, and why).
- */
-function findingShown(card: CdsCard, orders: readonly string[], judged: readonly JudgedOrder[], policy: CompiledPolicy): string | undefined {
-  if (card.indicator !== 'warning' || orders.length !== 1) return undefined;
-  const decision: OrderDecision | undefined = judged.find((j) => j.decision.order.reference === orders[0])?.decision;
-  return decision?.findings.find((f) => sameSummary(card.summary, fillText(policy.definition.findings[f.code].summary, f.facts)))?.code;
-}
-
-/** Card summaries are cut to under 140 characters with "..." (cards.ts). */
-function sameSummary(sent: string, written: string): boolean {
-  return sent === written || (sent.endsWith('...') && written.startsWith(sent.slice(0, -3)));
 }

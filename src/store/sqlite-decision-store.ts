@@ -84,6 +84,8 @@ export class SqliteDecisionStore implements DecisionStore {
   private readonly db: Database.Database;
   private readonly hookCallWriter: ReturnType<SqliteDecisionStore['prepareHookCallWriter']>;
   private readonly selectOne: Database.Statement;
+  /** Statements are compiled once per store, not on every call. */
+  private readonly statements = new Map<string, Database.Statement>();
   private readonly checkpointer: SqliteCheckpointer | undefined;
   private pending: PendingHookCall[] = [];
 
@@ -191,10 +193,19 @@ export class SqliteDecisionStore implements DecisionStore {
     };
   }
 
+  private prepared<P extends unknown[] | {} = unknown[], R = unknown>(sql: string): Database.Statement<P, R> {
+    let statement = this.statements.get(sql);
+    if (!statement) {
+      statement = this.db.prepare(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement as unknown as Database.Statement<P, R>;
+  }
+
   async findHookCalls(hookInstance: string): Promise<StoredHookCall[]> {
-    const calls = this.db.prepare<[string], CallRow>('SELECT * FROM hook_calls WHERE hook_instance = ? ORDER BY answered_at, call_id').all(hookInstance);
-    const orders = this.db.prepare<[string], { record: string }>('SELECT record FROM order_decisions WHERE call_id = ? ORDER BY position');
-    const cards = this.db.prepare<[string], CardRow>('SELECT * FROM cards WHERE call_id = ? ORDER BY position');
+    const calls = this.prepared<[string], CallRow>('SELECT * FROM hook_calls WHERE hook_instance = ? ORDER BY answered_at, call_id').all(hookInstance);
+    const orders = this.prepared<[string], { record: string }>('SELECT record FROM order_decisions WHERE call_id = ? ORDER BY position');
+    const cards = this.prepared<[string], CardRow>('SELECT * FROM cards WHERE call_id = ? ORDER BY position');
     return calls.map((c) => ({
       callId: c.call_id,
       hookInstance: c.hook_instance,
@@ -211,8 +222,7 @@ export class SqliteDecisionStore implements DecisionStore {
   }
 
   async findAssertion(assertionId: string): Promise<StoredAssertion | undefined> {
-    const rows = this.db
-      .prepare<[string], { answered_at: string; patient_id: string; hook: string; record: string }>(
+    const rows = this.prepared<[string], { answered_at: string; patient_id: string; hook: string; record: string }>(
         `SELECT c.answered_at, c.patient_id, c.hook, o.record FROM order_decisions o JOIN hook_calls c ON c.call_id = o.call_id
          WHERE o.assertion_id = ? ORDER BY c.answered_at, o.position`,
       )
@@ -224,10 +234,10 @@ export class SqliteDecisionStore implements DecisionStore {
   }
 
   async recordFeedback(items: readonly FeedbackRecord[]): Promise<FeedbackOutcome[]> {
-    const findCard = this.db.prepare<[string], { call_id: string; client_iss: string; override_reasons: string }>(
+    const findCard = this.prepared<[string], { call_id: string; client_iss: string; override_reasons: string }>(
       'SELECT k.call_id, c.client_iss, k.override_reasons FROM cards k JOIN hook_calls c ON c.call_id = k.call_id WHERE k.card_uuid = ?',
     );
-    const insert = this.db.prepare(
+    const insert = this.prepared(
       `INSERT INTO feedback (card_uuid, outcome, outcome_timestamp, service_id, client_iss, received_at, call_id, accepted_suggestions,
          override_reason_system, override_reason_code, override_reason_display, reason_offered, user_comment)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (card_uuid, outcome, outcome_timestamp) DO NOTHING`,
@@ -260,7 +270,7 @@ export class SqliteDecisionStore implements DecisionStore {
   }
 
   async findFeedback(cardUuid: string): Promise<StoredFeedback[]> {
-    const rows = this.db.prepare<[string], FeedbackRow>('SELECT * FROM feedback WHERE card_uuid = ? ORDER BY feedback_id').all(cardUuid);
+    const rows = this.prepared<[string], FeedbackRow>('SELECT * FROM feedback WHERE card_uuid = ? ORDER BY feedback_id').all(cardUuid);
     return rows.map((r) => ({
       serviceId: r.service_id,
       clientIss: r.client_iss,
@@ -280,14 +290,12 @@ export class SqliteDecisionStore implements DecisionStore {
 
   async reportRows(since: Date): Promise<ReportRows> {
     const from = since.toISOString();
-    const decisions = this.db
-      .prepare<[string], { answered_at: string; client_iss: string; hook_instance: string; order_reference: string; determination: string; record: string }>(
+    const decisions = this.prepared<[string], { answered_at: string; client_iss: string; hook_instance: string; order_reference: string; determination: string; record: string }>(
         `SELECT c.answered_at, c.client_iss, c.hook_instance, o.order_reference, o.determination, o.record
          FROM order_decisions o JOIN hook_calls c ON c.call_id = o.call_id WHERE c.answered_at >= ?`,
       )
       .all(from);
-    const feedback = this.db
-      .prepare<[string], { outcome_timestamp: string; outcome: 'accepted' | 'overridden'; override_reason_code: string | null; finding: string | null }>(
+    const feedback = this.prepared<[string], { outcome_timestamp: string; outcome: 'accepted' | 'overridden'; override_reason_code: string | null; finding: string | null }>(
         `SELECT f.outcome_timestamp, f.outcome, f.override_reason_code, k.finding
          FROM feedback f LEFT JOIN cards k ON k.card_uuid = f.card_uuid AND k.call_id = f.call_id WHERE f.outcome_timestamp >= ?`,
       )
@@ -313,10 +321,10 @@ export class SqliteDecisionStore implements DecisionStore {
     const before = cutoff.toISOString();
     const purge = this.db.transaction((): PurgeCounts => {
       const old = 'SELECT call_id FROM hook_calls WHERE answered_at < ?';
-      this.db.prepare(`DELETE FROM order_decisions WHERE call_id IN (${old})`).run(before);
-      this.db.prepare(`DELETE FROM cards WHERE call_id IN (${old})`).run(before);
-      const hookCalls = this.db.prepare('DELETE FROM hook_calls WHERE answered_at < ?').run(before).changes;
-      const feedback = this.db.prepare('DELETE FROM feedback WHERE received_at < ?').run(before).changes;
+      this.prepared(`DELETE FROM order_decisions WHERE call_id IN (${old})`).run(before);
+      this.prepared(`DELETE FROM cards WHERE call_id IN (${old})`).run(before);
+      const hookCalls = this.prepared('DELETE FROM hook_calls WHERE answered_at < ?').run(before).changes;
+      const feedback = this.prepared('DELETE FROM feedback WHERE received_at < ?').run(before).changes;
       return { hookCalls, feedback };
     });
     return purge.immediate();
