@@ -5,9 +5,9 @@ import type { CodeableConcept, Coding } from 'fhir/r4.js';
  * dot (C8310) and NDCs in any of the 10-digit dashed layouts or the 11-digit
  * billing form; all of these name the same concept and must match.
  */
-export type CodeSystemKey = 'icd10cm' | 'icd10pcs' | 'hcpcs' | 'cpt' | 'snomed' | 'rxnorm' | 'ndc' | 'ncit';
+export const CODE_SYSTEM_KEYS = ['icd10cm', 'icd10pcs', 'hcpcs', 'cpt', 'snomed', 'rxnorm', 'ndc', 'ncit'] as const;
 
-export const CODE_SYSTEM_KEYS: readonly CodeSystemKey[] = ['icd10cm', 'icd10pcs', 'hcpcs', 'cpt', 'snomed', 'rxnorm', 'ndc', 'ncit'];
+export type CodeSystemKey = (typeof CODE_SYSTEM_KEYS)[number];
 
 /** Normalised forms under which a code may be indexed or looked up. */
 export function normalizedForms(system: CodeSystemKey, code: string): string[] {

@@ -45,16 +45,3 @@ export interface PatientRecord {
   readonly medications: readonly Medication[];
   readonly unavailable: readonly UnavailablePart[];
 }
-
-export function emptyRecord(): PatientRecord {
-  return {
-    coverages: [],
-    conditions: [],
-    procedures: [],
-    medicationRequests: [],
-    medicationAdministrations: [],
-    medicationStatements: [],
-    medications: [],
-    unavailable: [],
-  };
-}

@@ -15,7 +15,7 @@ export interface PrefetchReading {
   /** Medications found anywhere in prefetch (searchsets may _include them). */
   readonly medications: readonly Medication[];
   /** Keys whose value is not what the template can return: the request is invalid. */
-  readonly problems: readonly string[];
+  readonly problems: readonly { readonly path: string; readonly message: string }[];
 }
 
 /**
@@ -25,7 +25,7 @@ export interface PrefetchReading {
  */
 export function readPrefetch(prefetch: Readonly<Record<string, unknown>> | undefined, sources: readonly RecordSource[]): PrefetchReading {
   const values = new Map<string, PrefetchValue>();
-  const problems: string[] = [];
+  const problems: { path: string; message: string }[] = [];
   const medications: Medication[] = [];
   const all = prefetch ?? {};
 
@@ -57,7 +57,8 @@ export function readPrefetch(prefetch: Readonly<Record<string, unknown>> | undef
       values.set(source.key, { state: 'data', resources, next });
       continue;
     }
-    problems.push(`prefetch.${source.key} must be a ${source.resourceType}${source.kind === 'search' ? ' searchset Bundle' : ''}, an OperationOutcome or null, not a ${resource.resourceType}`);
+    const path = `prefetch.${source.key}`;
+    problems.push({ path, message: `${path} must be a ${source.resourceType}${source.kind === 'search' ? ' searchset Bundle' : ''}, an OperationOutcome or null, not a ${resource.resourceType}` });
   }
   return { values, medications, problems };
 }

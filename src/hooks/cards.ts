@@ -3,6 +3,7 @@ import type { CompiledPolicy } from '../policy/compiled-policy.js';
 import { byDeterminationRank, type Finding, type OrderDecision } from '../policy/decision.js';
 import { fillText } from '../policy/evidence.js';
 import type { CARD_TOPICS, FindingCode } from '../policy/policy-definition.js';
+import { CRD_TEMP_SYSTEM } from './coverage-information.js';
 import type { CrdVersion } from './crd-options.js';
 import { bulletList, escapeMarkdown } from './markdown.js';
 import type { CdsCard, CdsCoding } from './types.js';
@@ -19,7 +20,7 @@ export function findingShownBy(card: CdsCard): FindingCode | undefined {
 
 /** CRD card-type codes: the temporary CodeSystem in 2.0.1, terminology.hl7.org from 2.2. */
 const TOPIC_SYSTEM: Record<CrdVersion, string> = {
-  '2.0': 'http://hl7.org/fhir/us/davinci-crd/CodeSystem/temp',
+  '2.0': CRD_TEMP_SYSTEM,
   '2.2': 'http://terminology.hl7.org/CodeSystem/cdshooks-card-type',
 };
 const TOPIC_DISPLAY: Record<CardTopic, string> = {

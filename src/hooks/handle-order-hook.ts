@@ -61,7 +61,7 @@ export async function handleOrderHook(call: HookCall, deps: HookDependencies): P
   const context = request.context as Record<string, unknown>;
   const sources = sourcesFor(context);
   const prefetch = readPrefetch(request.prefetch as Record<string, unknown> | undefined, sources);
-  if (prefetch.problems.length > 0) throw badRequestIssues(prefetch.problems.map((p) => issue('invalid', p, [p.split(' ')[0]!])));
+  if (prefetch.problems.length > 0) throw badRequestIssues(prefetch.problems.map((p) => issue('invalid', p.message, [p.path])));
 
   const entries = (request.context.draftOrders.entry ?? []).map((e) => e.resource as unknown as FhirResource);
   const draftMedications = entries.filter((r): r is Medication => r.resourceType === 'Medication');

@@ -6,7 +6,7 @@ import { CODE_SYSTEM_KEYS } from '../fhir/codes.js';
  * criteria expressions, thresholds, wording, contact, version. The yearly
  * policy review edits that file; this schema checks it at start-up.
  */
-const CodeSystemKey = z.enum(CODE_SYSTEM_KEYS as unknown as [string, ...string[]]);
+const CodeSystemKey = z.enum(CODE_SYSTEM_KEYS);
 const CodeEntry = z.object({ system: CodeSystemKey, code: z.string().min(1), display: z.string().min(1) });
 const CodeSetDefinition = z.object({
   label: z.string().min(1),

@@ -1,6 +1,7 @@
 import type { Condition, Coverage, Encounter, FhirResource, MedicationAdministration, MedicationRequest, Patient, Procedure, ServiceRequest } from 'fhir/r4.js';
 import { z } from 'zod';
 import { parseDay } from '../fhir/dates.js';
+import { normalizedForms } from '../fhir/codes.js';
 import { buildOrderRequest } from '../hooks/build-order-request.js';
 import type { CompiledPolicy } from '../policy/compiled-policy.js';
 
@@ -214,6 +215,7 @@ export const DIAGNOSIS_CHOICES: readonly { readonly code: string; readonly displ
 ];
 
 function displayOf(code: string): { display?: string } {
-  const known = DIAGNOSIS_CHOICES.find((d) => d.code.replace('.', '') === code.toUpperCase().replace('.', ''));
+  const [form] = normalizedForms('icd10cm', code);
+  const known = DIAGNOSIS_CHOICES.find((d) => normalizedForms('icd10cm', d.code)[0] === form);
   return known ? { display: known.display } : {};
 }

@@ -57,18 +57,16 @@ export function previewPageRoutes(options: PreviewPageOptions): Router {
     });
   }
 
+  // Services and choices depend only on the policy and discovery: worked out once. Scenarios carry today's date.
+  const services = discovery.document.services.map((s) => ({ id: s.id, hook: s.hook, title: s.title }));
+  const choices = {
+    diagnoses: DIAGNOSIS_CHOICES.map((d) => ({ ...d, policyReading: diagnosisReading(policy, d.code) })),
+    clinicalStatuses: CLINICAL_STATUSES,
+    priorCarT: Object.entries(PRIOR_CAR_T_CHOICES).map(([value, label]) => ({ value, label })),
+    orders: Object.entries(ORDER_CHOICES).map(([value, label]) => ({ value, label })),
+  };
   router.get('/ui/scenarios.json', (_req, res) => {
-    const today = dayIn(policy.definition.timeZone, options.now());
-    res.json({
-      services: discovery.document.services.map((s) => ({ id: s.id, hook: s.hook, title: s.title })),
-      scenarios: previewScenarios(today),
-      choices: {
-        diagnoses: DIAGNOSIS_CHOICES.map((d) => ({ ...d, policyReading: diagnosisReading(policy, d.code) })),
-        clinicalStatuses: CLINICAL_STATUSES,
-        priorCarT: Object.entries(PRIOR_CAR_T_CHOICES).map(([value, label]) => ({ value, label })),
-        orders: Object.entries(ORDER_CHOICES).map(([value, label]) => ({ value, label })),
-      },
-    });
+    res.json({ services, scenarios: previewScenarios(dayIn(policy.definition.timeZone, options.now())), choices });
   });
 
   // Builds the CDS Hooks request for edited facts; the page then sends it to the real hook endpoint.
@@ -89,8 +87,6 @@ function diagnosisReading(policy: CompiledPolicy, code: string): string {
   const sets = policy.codeSets;
   const relapse = sets.relapsedOrRefractoryDiagnosis.match(coding) ? ', relapse shown by the code' : '';
   const note = policy.relapseNotes.match(coding) ? ', does not show relapse by itself' : '';
-  if (sets.mantleCellLymphoma.match(coding)) return `qualifying: ${sets.mantleCellLymphoma.label}${relapse}${note}`;
-  if (sets.bCellPrecursorAll.match(coding)) return `qualifying: ${sets.bCellPrecursorAll.label}${relapse}${note}`;
-  if (sets.lineageUnspecifiedAll.match(coding)) return `qualifying: ${sets.lineageUnspecifiedAll.label}${relapse}${note}`;
-  return 'not a qualifying diagnosis';
+  const qualifying = [sets.mantleCellLymphoma, sets.bCellPrecursorAll, sets.lineageUnspecifiedAll].find((set) => set.match(coding));
+  return qualifying ? `qualifying: ${qualifying.label}${relapse}${note}` : 'not a qualifying diagnosis';
 }

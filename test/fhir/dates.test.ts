@@ -172,11 +172,12 @@ describe('dayIn: today in the plan time zone, not the server time zone', () => {
   });
 
   it('does not depend on the machine time zone', () => {
-    const instant = new Date('2026-06-15T03:00:00Z');
-    for (const tz of ['UTC', 'Pacific/Kiritimati', 'Pacific/Pago_Pago', 'Europe/Paris']) {
+    // Each zone gets its own instant and text: dayIn and parseFhirDate remember recent answers,
+    // so repeating the same input would only test the first zone.
+    ['UTC', 'Pacific/Kiritimati', 'Pacific/Pago_Pago', 'Europe/Paris'].forEach((tz, i) => {
       process.env['TZ'] = tz;
-      assert.deepEqual(dayIn('America/New_York', instant), { year: 2026, month: 6, day: 14 }, tz);
-      assert.deepEqual(parseFhirDate('2025-03-02T23:30:00-05:00'), { year: 2025, month: 3, day: 2 }, tz);
-    }
+      assert.deepEqual(dayIn('America/New_York', new Date(Date.UTC(2026, 5, 15, 3, 0, i))), { year: 2026, month: 6, day: 14 }, tz);
+      assert.deepEqual(parseFhirDate(`2025-03-02T23:30:0${i}-05:00`), { year: 2025, month: 3, day: 2 }, tz);
+    });
   });
 });
