@@ -8,6 +8,7 @@ import type { Config } from './config.js';
 import { feedbackRoutes } from './feedback/feedback-routes.js';
 import { createFhirRecordFetcher } from './fhir/fhir-record-fetcher.js';
 import type { RecordFetcher } from './fhir/gather-record.js';
+import { ResourceReader } from './fhir/read-resource.js';
 import type { Discovery } from './hooks/discovery.js';
 import type { HookResult } from './hooks/handle-order-hook.js';
 import { hookRoutes } from './hooks/routes.js';
@@ -86,6 +87,7 @@ export function createApp(deps: AppDependencies): Express {
         discovery: deps.discovery,
         // The EHR's FHIR server is queried for what prefetch lacks (src/fhir/fhir-record-fetcher.ts).
         fetcher: deps.fetcher ?? createFhirRecordFetcher(config.fhirQueries, logger, metrics.fhirQueries),
+        reader: new ResourceReader(),
         now,
       },
       // The decision is recorded before the answer leaves (a failed write answers 503).

@@ -1,6 +1,7 @@
 import type { Bundle, FhirResource, Medication } from 'fhir/r4.js';
 import type { CrdVersion } from '../hooks/crd-options.js';
 import { buildOrderRequest } from '../hooks/build-order-request.js';
+import type { RecordSource } from '../fhir/record-sources.js';
 import { parseReference, referenceTo } from '../fhir/references.js';
 import type { CompiledPolicy } from '../policy/compiled-policy.js';
 import { matchPolicyOrder, ORDER_RESOURCE_TYPES } from '../policy/find-policy-orders.js';
@@ -11,6 +12,8 @@ export interface BundleOptions {
   /** `Type/id` of the orders to judge; without it, the Bundle's draft orders and active Tecartus orders. */
   readonly orders?: readonly string[] | undefined;
   readonly crdVersion?: CrdVersion | undefined;
+  /** The service's record sources: the prefetch keys to fill. */
+  readonly sources: readonly RecordSource[];
 }
 
 export interface BundleRequest {
@@ -54,6 +57,7 @@ export function bundleToOrderRequest(bundle: Bundle, policy: CompiledPolicy, opt
     orders,
     record: resources.filter((r) => r.resourceType !== 'Bundle'),
     crdVersion: options.crdVersion,
+    sources: options.sources,
   });
   return { request, orders: orders.map(referenceTo) };
 }

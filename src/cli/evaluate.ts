@@ -1,6 +1,7 @@
 import type { RecordFetcher } from '../fhir/gather-record.js';
 import type { CrdVersion } from '../hooks/crd-options.js';
 import type { Discovery } from '../hooks/discovery.js';
+import { ResourceReader } from '../fhir/read-resource.js';
 import { handleOrderHook, type HookResult } from '../hooks/handle-order-hook.js';
 import { HttpError } from '../http/operation-outcome.js';
 import type { CompiledPolicy } from '../policy/compiled-policy.js';
@@ -42,7 +43,8 @@ export async function evaluateInput(input: EvaluatorInput, options: EvaluationOp
   const notes: string[] = [];
   let body: Record<string, unknown>;
   if (input.kind === 'bundle') {
-    const built = bundleToOrderRequest(input.bundle, deps.policy, options);
+    const service = [...deps.discovery.services.values()].find((s) => s.hook === options.hook);
+    const built = bundleToOrderRequest(input.bundle, deps.policy, { ...options, sources: deps.discovery.sources.get(service?.id ?? '') ?? [] });
     body = built.request;
   } else {
     body = { ...input.body };
@@ -55,7 +57,7 @@ export async function evaluateInput(input: EvaluatorInput, options: EvaluationOp
   }
   const serviceId = serviceFor(body['hook'], deps.discovery);
   try {
-    const result = await handleOrderHook({ serviceId, body, baseUrl: deps.baseUrl }, { policy: deps.policy, discovery: deps.discovery, fetcher: deps.fetcher, now: deps.now });
+    const result = await handleOrderHook({ serviceId, body, baseUrl: deps.baseUrl }, { policy: deps.policy, discovery: deps.discovery, fetcher: deps.fetcher, reader: new ResourceReader(), now: deps.now });
     return { result, serviceId, input: input.kind, notes };
   } catch (error) {
     if (error instanceof HttpError) throw new CliInputError(outcomeMessage(error));

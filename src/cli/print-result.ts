@@ -1,3 +1,4 @@
+import { draftEntries } from '../hooks/draft-orders.js';
 import type { Extension } from 'fhir/r4.js';
 import { COVERAGE_INFORMATION_URL } from '../hooks/coverage-information.js';
 import type { CdsCard, CdsResponse } from '../hooks/types.js';
@@ -17,7 +18,7 @@ export function formatEvaluation(evaluation: Evaluation, style: TerminalStyle, w
   const p = printable;
   out.push(style.bold(`Tecartus coverage requirements: ${serviceId} (${result.service.hook}, CRD ${result.options.version === '2.2' ? '2.2' : '2.0.1'})`));
   out.push(`Input: ${evaluation.input === 'bundle' ? `FHIR Bundle, judged as the ${result.service.hook} request an EHR would send` : 'CDS Hooks request'}; patient ${p(result.request.context.patientId)}`);
-  const orders = (result.request.context.draftOrders.entry ?? []).map((e) => `${p(e.resource.resourceType)}/${p(e.resource.id)}`);
+  const orders = draftEntries(result.request).map((r) => `${p(r.resourceType)}/${p(r.id)}`);
   out.push(`Orders: ${orders.join(', ') || 'none'}`);
   out.push('');
 

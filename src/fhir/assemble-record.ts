@@ -1,10 +1,11 @@
-import type { FhirResource, Medication } from 'fhir/r4.js';
+import type { FhirResource, Medication, Organization } from 'fhir/r4.js';
 import type { PatientRecord, RecordPart, UnavailablePart } from './patient-record.js';
 
 /** Builds a PatientRecord from the resources found for each part (prefetch and queries alike). */
 export function assembleRecord(
   parts: ReadonlyMap<RecordPart, readonly FhirResource[]>,
   medications: readonly Medication[],
+  organizations: readonly Organization[],
   unavailable: readonly UnavailablePart[],
 ): PatientRecord {
   const list = <T>(part: RecordPart) => (parts.get(part) ?? []) as readonly T[];
@@ -19,7 +20,11 @@ export function assembleRecord(
     medicationRequests: list('medicationRequests'),
     medicationAdministrations: list('medicationAdministrations'),
     medicationStatements: list('medicationStatements'),
+    serviceRequests: list('serviceRequests'),
+    observations: list('observations'),
+    encounters: list('encounters'),
     medications: [...byId.values()],
+    organizations,
     unavailable,
   };
 }

@@ -5,7 +5,7 @@ import type { CodeableConcept, Coding } from 'fhir/r4.js';
  * dot (C8310) and NDCs in any of the 10-digit dashed layouts or the 11-digit
  * billing form; all of these name the same concept and must match.
  */
-export const CODE_SYSTEM_KEYS = ['icd10cm', 'icd10pcs', 'hcpcs', 'cpt', 'snomed', 'rxnorm', 'ndc', 'ncit'] as const;
+export const CODE_SYSTEM_KEYS = ['icd10cm', 'icd10pcs', 'hcpcs', 'cpt', 'snomed', 'rxnorm', 'ndc', 'ncit', 'icdo3', 'loinc'] as const;
 
 export type CodeSystemKey = (typeof CODE_SYSTEM_KEYS)[number];
 
@@ -21,6 +21,9 @@ export function normalizedForms(system: CodeSystemKey, code: string): string[] {
       return [trimmed.toUpperCase()];
     case 'ndc':
       return ndcTo11Digit(trimmed);
+    case 'icdo3':
+      // ICD-O-3 morphology arrives as 9811/3 and as 98113.
+      return [trimmed.replace(/\//g, '')];
     default:
       return [trimmed];
   }
@@ -47,10 +50,16 @@ export function ndcTo11Digit(code: string): string[] {
   return [];
 }
 
-/** All codings of one or more CodeableConcepts. */
+/**
+ * All codings of one or more CodeableConcepts. Defensive: concepts inside
+ * resources the shapes do not describe (contained ones) may be malformed.
+ */
 export function codingsOf(...concepts: (CodeableConcept | undefined)[]): Coding[] {
   const out: Coding[] = [];
-  for (const c of concepts) if (c?.coding) for (const coding of c.coding) out.push(coding);
+  for (const c of concepts) {
+    if (!c || !Array.isArray(c.coding)) continue;
+    for (const coding of c.coding) if (coding && typeof coding === 'object') out.push(coding);
+  }
   return out;
 }
 
@@ -58,9 +67,9 @@ export function codingsOf(...concepts: (CodeableConcept | undefined)[]): Coding[
 export function textsOf(...concepts: (CodeableConcept | undefined)[]): string[] {
   const out: string[] = [];
   for (const c of concepts) {
-    if (!c) continue;
+    if (!c || typeof c !== 'object') continue;
     if (typeof c.text === 'string') out.push(c.text);
-    for (const coding of c.coding ?? []) if (typeof coding.display === 'string') out.push(coding.display);
+    for (const coding of codingsOf(c)) if (typeof coding.display === 'string') out.push(coding.display);
   }
   return out;
 }

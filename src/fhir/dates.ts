@@ -21,7 +21,8 @@ export interface Day {
   readonly day: number;
 }
 
-const FHIR_DATE = /^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?(?:T[\d:.]+(?:Z|[+-]\d{2}:\d{2})?)?$/;
+// A time after the date (T or, as some EHRs send a birthDate, a space) is read for its date.
+const FHIR_DATE = /^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?(?:[T ][\d:.]+(?:Z|[+-]\d{2}:?\d{2})?)?$/;
 
 /** Most distinct date texts remembered (a record repeats the same few dates; a client could send endless ones). */
 const MAX_REMEMBERED_DATES = 10_000;

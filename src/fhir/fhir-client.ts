@@ -1,6 +1,5 @@
 import type { FhirResource } from 'fhir/r4.js';
 import type { Deadline } from './deadline.js';
-import { fhirResourceAsIs, FhirResourceShape } from './resource-shapes.js';
 
 /** Why a FHIR query failed, as a code for logs and tests. */
 export type FhirFailureKind =
@@ -174,14 +173,7 @@ export class FhirClient {
     if (resourceType !== expected) {
       throw new FhirQueryFailure('wrong-type', `${SERVER} answered with a${/^[AEIOU]/.test(resourceType) ? 'n' : ''} ${resourceType} where a ${expected} was expected`, status);
     }
-    // The same element shapes as requests from the EHR (resource-shapes.ts): malformed data is unreadable, never a crash in the engine.
-    // The fast check first (accepts-as-is.ts); zod only to name what is wrong.
-    const shape = fhirResourceAsIs(body) ? { success: true as const } : FhirResourceShape.safeParse(body);
-    if (!shape.success) {
-      const first = shape.error.issues[0];
-      const where = first ? `${first.path.filter((p) => typeof p === 'string').join('.')} ${first.message}` : 'malformed elements';
-      throw new FhirQueryFailure('malformed', `${SERVER} answered with a ${resourceType} whose elements are malformed (${where})`, status);
-    }
+    // Element shapes are read leniently later, with prefetch (src/fhir/read-resource.ts): here only what makes an answer a resource.
     return { resource: body as FhirResource, status };
   }
 

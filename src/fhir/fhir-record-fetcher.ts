@@ -1,4 +1,4 @@
-import type { Bundle, FhirResource, Medication } from 'fhir/r4.js';
+import type { Bundle, FhirResource, Medication, Organization } from 'fhir/r4.js';
 import type { FhirQueryConfig } from '../config.js';
 import type { Logger } from '../logger.js';
 import { Deadline } from './deadline.js';
@@ -22,6 +22,7 @@ interface SourceResult {
   readonly part: RecordPart;
   readonly resources: readonly FhirResource[];
   readonly medications: readonly Medication[];
+  readonly organizations?: readonly Organization[];
   readonly failure?: FhirQueryFailure | undefined;
 }
 
@@ -67,7 +68,7 @@ export function createFhirRecordFetcher(settings: FhirQueryConfig, logger: Logge
         if (r.failure) unavailable.push({ part: r.part, reason: r.failure.reason });
       }
       session.logSummary('record', unavailable);
-      return { resources, medications: results.flatMap((r) => r.medications), unavailable };
+      return { resources, medications: results.flatMap((r) => r.medications), organizations: results.flatMap((r) => r.organizations ?? []), unavailable };
     },
 
     async fetchMedications(request, references): Promise<FetchedMedications> {
@@ -161,11 +162,12 @@ class QuerySession {
     const { maxPages, maxEntries } = this.#settings;
     const resources: FhirResource[] = [];
     const medications: Medication[] = [];
+    const organizations: Organization[] = [];
     const seen = new Set<string>();
     let entries = count.entries;
     let pages = count.pages;
     let url: URL | undefined = first;
-    const result = (failure?: FhirQueryFailure): SourceResult => ({ part: source.part, resources, medications, failure });
+    const result = (failure?: FhirQueryFailure): SourceResult => ({ part: source.part, resources, medications, organizations, failure });
     try {
       while (url) {
         if (pages >= maxPages || seen.has(url.href)) {
@@ -176,9 +178,10 @@ class QuerySession {
         const { resource } = await this.#get(url, 'Bundle', pages === 0 ? 'search' : 'page', source.resourceType);
         pages += 1;
         const bundle = resource as Bundle<FhirResource>;
-        for (const entry of bundle.entry ?? []) {
-          const r = entry.resource;
-          if (!r) continue;
+        // Not yet shape-checked (read-resource.ts reads the resources later): only well-formed entries are taken.
+        for (const entry of Array.isArray(bundle.entry) ? bundle.entry : []) {
+          const r = entry?.resource;
+          if (!r || typeof r !== 'object' || typeof r.resourceType !== 'string') continue;
           if (r.resourceType === source.resourceType) {
             if (entries >= maxEntries) {
               const failure = new FhirQueryFailure('too-many-entries', `the EHR's FHIR server returned more than ${maxEntries} results; only the first were read`);
@@ -188,12 +191,15 @@ class QuerySession {
             resources.push(r);
           } else if (r.resourceType === 'Medication') {
             medications.push(r as Medication);
+          } else if (r.resourceType === 'Organization') {
+            organizations.push(r as Organization);
           } else if (r.resourceType !== 'OperationOutcome' && entry.search?.mode !== 'include' && entry.search?.mode !== 'outcome') {
             const failure = new FhirQueryFailure('wrong-type', `the EHR's FHIR server answered a ${source.resourceType} search with ${r.resourceType} resources`);
             throw this.#logged(failure, source.resourceType, pages === 1 ? 'search' : 'page');
           }
         }
-        const next = bundle.link?.find((l) => l.relation === 'next')?.url;
+        const next = (Array.isArray(bundle.link) ? bundle.link : []).find((l) => l?.relation === 'next')?.url;
+        if (next !== undefined && typeof next !== 'string') break;
         url = next ? new URL(next, url) : undefined;
       }
       return result();

@@ -1,8 +1,9 @@
-import type { FhirResource, Medication } from 'fhir/r4.js';
+import type { FhirResource, Medication, Organization } from 'fhir/r4.js';
 import { preconditionFailed } from '../http/operation-outcome.js';
 import { assembleRecord } from './assemble-record.js';
 import type { PatientRecord, RecordPart, UnavailablePart } from './patient-record.js';
 import type { PrefetchReading } from './prefetch.js';
+import type { ResourceReader } from './read-resource.js';
 import type { RecordSource } from './record-sources.js';
 import { unresolvedMedicationReferences } from './references.js';
 
@@ -19,6 +20,8 @@ export interface RecordRequest {
   readonly startedAt: number;
   /** For log lines. */
   readonly hookInstance?: string | undefined;
+  /** Reads each resource leniently (read-resource.ts). */
+  readonly reader: ResourceReader;
 }
 
 /** Fetches what prefetch lacked from the EHR's FHIR server (src/fhir/fhir-record-fetcher.ts). */
@@ -33,6 +36,7 @@ export interface RecordFetcher {
 export interface FetchedParts {
   readonly resources: ReadonlyMap<RecordPart, readonly FhirResource[]>;
   readonly medications: readonly Medication[];
+  readonly organizations?: readonly Organization[];
   readonly unavailable: readonly UnavailablePart[];
 }
 
@@ -62,24 +66,27 @@ export async function gatherPatientRecord(request: RecordRequest, fetcher: Recor
     }
   }
   const medications = [...request.draftMedications, ...request.prefetch.medications];
-  const unavailable: UnavailablePart[] = [];
+  const organizations = [...request.prefetch.organizations];
+  const unavailable: UnavailablePart[] = [...request.prefetch.unreadable];
   const refusal = refusalOf(request, fetcher);
 
-  if (missing.length > 0 && refusal) {
+  const required = missing.filter((s) => !s.supplementary);
+  if (required.length > 0 && refusal) {
     throw preconditionFailed(
-      `The Tecartus decision needs data the request did not prefetch (${missing.map((s) => s.key).join(', ')}) and ${refusal}.`,
-      missing.map((s) => `prefetch.${s.key}`),
+      `The Tecartus decision needs data the request did not prefetch (${required.map((s) => s.key).join(', ')}) and ${refusal}.`,
+      required.map((s) => `prefetch.${s.key}`),
     );
   }
   if (refusal) {
     // A paginated prefetch with no server to page through: decide on the first page, and say so.
     for (const { source } of pages) unavailable.push({ part: source.part, reason: `the prefetch was paginated and ${refusal}` });
-    return assembleRecord(parts, medications, unavailable);
+    return readRecord(request.reader, parts, medications, organizations, unavailable);
   }
   if (missing.length > 0 || pages.length > 0) {
     const fetched = await fetcher!.fetchMissing(request, missing, pages);
     for (const [part, resources] of fetched.resources) parts.set(part, [...(parts.get(part) ?? []), ...resources]);
     medications.push(...fetched.medications);
+    organizations.push(...(fetched.organizations ?? []));
     unavailable.push(...fetched.unavailable);
   }
 
@@ -91,7 +98,38 @@ export async function gatherPatientRecord(request: RecordRequest, fetcher: Recor
     medications.push(...fetched.medications);
     unavailable.push(...fetched.unavailable);
   }
-  return assembleRecord(parts, medications, unavailable);
+  return readRecord(request.reader, parts, medications, organizations, unavailable);
+}
+
+/**
+ * Reads every resource leniently; a resource with malformed elements is kept
+ * without them, and its part of the record is reported unreadable, so the
+ * criteria that need that part say so instead of concluding on less.
+ */
+function readRecord(
+  reader: ResourceReader,
+  parts: ReadonlyMap<RecordPart, readonly FhirResource[]>,
+  medications: readonly Medication[],
+  organizations: readonly Organization[],
+  unavailable: UnavailablePart[],
+): PatientRecord {
+  const problems = new Map<RecordPart, string[]>();
+  const readAll = <T extends FhirResource>(part: RecordPart, resources: readonly FhirResource[]): T[] =>
+    resources.flatMap((value) => {
+      const reading = reader.read(value);
+      if (!reading) return [];
+      if (reading.problems.length > 0) problems.set(part, [...(problems.get(part) ?? []), ...reading.problems]);
+      return [reading.resource as T];
+    });
+  const read = new Map<RecordPart, FhirResource[]>();
+  for (const [part, resources] of parts) read.set(part, readAll(part, resources));
+  const readMedications = readAll<Medication>('medications', medications);
+  const readOrganizations = readAll<Organization>('coverage', organizations);
+  for (const [part, list] of problems) {
+    const more = list.length > 1 ? ` (and ${list.length - 1} more)` : '';
+    unavailable.push({ part, reason: `malformed data from the EHR: ${list[0]}${more}` });
+  }
+  return assembleRecord(read, readMedications, readOrganizations, unavailable);
 }
 
 /**

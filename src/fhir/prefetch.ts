@@ -1,4 +1,5 @@
-import type { Bundle, FhirResource, Medication, OperationOutcome } from 'fhir/r4.js';
+import type { Bundle, FhirResource, Medication, OperationOutcome, Organization } from 'fhir/r4.js';
+import type { UnavailablePart } from './patient-record.js';
 import type { RecordSource } from './record-sources.js';
 
 /** What one prefetch key held. */
@@ -14,8 +15,10 @@ export interface PrefetchReading {
   readonly values: ReadonlyMap<string, PrefetchValue>;
   /** Medications found anywhere in prefetch (searchsets may _include them). */
   readonly medications: readonly Medication[];
-  /** Keys whose value is not what the template can return: the request is invalid. */
-  readonly problems: readonly { readonly path: string; readonly message: string }[];
+  /** Organizations found anywhere in prefetch (a Coverage's payor). */
+  readonly organizations: readonly Organization[];
+  /** Keys whose value is not what the template can return: that part of the record is unreadable (not queried: the EHR did answer). */
+  readonly unreadable: readonly UnavailablePart[];
 }
 
 /**
@@ -25,11 +28,15 @@ export interface PrefetchReading {
  */
 export function readPrefetch(prefetch: Readonly<Record<string, unknown>> | undefined, sources: readonly RecordSource[]): PrefetchReading {
   const values = new Map<string, PrefetchValue>();
-  const problems: { path: string; message: string }[] = [];
+  const unreadable: UnavailablePart[] = [];
   const medications: Medication[] = [];
+  const organizations: Organization[] = [];
   const all = prefetch ?? {};
 
-  for (const value of Object.values(all)) collectMedications(value, medications);
+  for (const value of Object.values(all)) {
+    collect(value, 'Medication', medications);
+    collect(value, 'Organization', organizations);
+  }
 
   for (const source of sources) {
     if (!Object.hasOwn(all, source.key)) {
@@ -37,8 +44,14 @@ export function readPrefetch(prefetch: Readonly<Record<string, unknown>> | undef
       continue;
     }
     const value = all[source.key];
+    const path = `prefetch.${source.key}`;
     if (value === null) {
       values.set(source.key, { state: 'empty' });
+      continue;
+    }
+    if (typeof value !== 'object' || Array.isArray(value)) {
+      values.set(source.key, { state: 'empty' });
+      unreadable.push({ part: source.part, reason: `${path} must be a ${source.resourceType}${source.kind === 'search' ? ' searchset Bundle' : ''}, an OperationOutcome or null, not ${Array.isArray(value) ? 'an array' : `a ${typeof value}`}` });
       continue;
     }
     const resource = value as FhirResource;
@@ -52,27 +65,28 @@ export function readPrefetch(prefetch: Readonly<Record<string, unknown>> | undef
     }
     if (resource.resourceType === 'Bundle') {
       const bundle = resource as Bundle;
-      const resources = (bundle.entry ?? []).map((e) => e.resource).filter((r): r is FhirResource => r?.resourceType === source.resourceType);
-      const next = bundle.link?.find((l) => l.relation === 'next')?.url;
+      const entries = Array.isArray(bundle.entry) ? bundle.entry : [];
+      const resources = entries.map((e) => e?.resource).filter((r): r is FhirResource => r?.resourceType === source.resourceType);
+      const next = (Array.isArray(bundle.link) ? bundle.link : []).find((l) => l?.relation === 'next')?.url;
       values.set(source.key, { state: 'data', resources, next });
       continue;
     }
-    const path = `prefetch.${source.key}`;
-    problems.push({ path, message: `${path} must be a ${source.resourceType}${source.kind === 'search' ? ' searchset Bundle' : ''}, an OperationOutcome or null, not a ${resource.resourceType}` });
+    values.set(source.key, { state: 'empty' });
+    unreadable.push({ part: source.part, reason: `${path} must be a ${source.resourceType}${source.kind === 'search' ? ' searchset Bundle' : ''}, an OperationOutcome or null, not ${typeof resource.resourceType === 'string' ? `a ${resource.resourceType}` : 'an object without a resourceType'}` });
   }
-  return { values, medications, problems };
+  return { values, medications, organizations, unreadable };
 }
 
 export function outcomeText(outcome: OperationOutcome): string {
-  const texts = (outcome.issue ?? []).map((i) => i.details?.text ?? i.diagnostics ?? i.code).filter((t): t is string => typeof t === 'string');
+  const texts = (Array.isArray(outcome.issue) ? outcome.issue : []).map((i) => i.details?.text ?? i.diagnostics ?? i.code).filter((t): t is string => typeof t === 'string');
   return texts.length > 0 ? texts.join('; ').slice(0, 300) : 'no details given';
 }
 
-function collectMedications(value: unknown, into: Medication[]): void {
+function collect<T extends FhirResource>(value: unknown, type: T['resourceType'], into: T[]): void {
   if (value === null || typeof value !== 'object') return;
   const resource = value as FhirResource;
-  if (resource.resourceType === 'Medication') into.push(resource);
-  else if (resource.resourceType === 'Bundle') {
-    for (const e of resource.entry ?? []) if (e.resource?.resourceType === 'Medication') into.push(e.resource as Medication);
+  if (resource.resourceType === type) into.push(resource as T);
+  else if (resource.resourceType === 'Bundle' && Array.isArray(resource.entry)) {
+    for (const e of resource.entry) if (e?.resource?.resourceType === type) into.push(e.resource as T);
   }
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Bundle, BundleEntry, FhirResource } from 'fhir/r4.js';
-import { sourcesFor } from '../fhir/record-sources.js';
+import { sourcesFor, type RecordSource } from '../fhir/record-sources.js';
 import { referenceTo } from '../fhir/references.js';
 import type { CrdVersion } from './crd-options.js';
 
@@ -14,6 +14,8 @@ export interface OrderRequestInput {
   /** The patient's record: every resource the prefetch templates could return, in any order. */
   readonly record: readonly FhirResource[];
   readonly crdVersion?: CrdVersion | undefined;
+  /** The service's record sources (its discovery prefetch templates): the prefetch keys to fill. */
+  readonly sources: readonly RecordSource[];
 }
 
 /**
@@ -39,7 +41,7 @@ export function buildOrderRequest(input: OrderRequestInput): Record<string, unkn
   const history = input.record.filter((r) => !orderRefs.has(referenceTo(r)));
   const ids: Record<string, string | undefined> = { patientId: input.patientId, encounterId: input.encounterId };
   const prefetch: Record<string, FhirResource> = {};
-  for (const source of sourcesFor(context)) {
+  for (const source of sourcesFor(input.sources, context)) {
     const ofType = history.filter((r) => r.resourceType === source.resourceType);
     if (source.kind === 'read') {
       const wanted = ids[source.needs[0]!];

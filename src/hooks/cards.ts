@@ -41,6 +41,8 @@ export interface CardInput {
   readonly maxCards: number;
   /** Why no Coverage could be used, when the Coverage part of the record was unreadable. */
   readonly coverageUnreadable: boolean;
+  /** Whether any active Coverage was sent (none of them may be the plan's). */
+  readonly coverageSent: boolean;
 }
 
 /**
@@ -66,7 +68,7 @@ export function buildCards(input: CardInput): CdsCard[] {
       const card: CdsCard = {
         uuid: randomUUID(),
         summary: limitSummary(fillText(wording.summary, finding.facts)),
-        detail: findingDetail(wording.detail, finding, decision, decisions.length > 1),
+        detail: findingDetail(wording.detail, finding, decision, decisions.length > 1, policyWords(definition, finding)),
         indicator: 'warning',
         source: source(wording.cardTopic),
         overrideReasons: wording.overrideReasons.map((r): CdsCoding => ({ system: definition.overrideReasonSystem, code: r.code, display: r.display })),
@@ -85,7 +87,7 @@ export function buildCards(input: CardInput): CdsCard[] {
     fax: definition.priorAuthorization.fax,
     documentTitle: definition.documentTitle,
     effectiveDate: definition.effectiveDate,
-    coverageNote: coverageNote(input),
+    coverageNote: coverageNote(input) + orderCodingNote(input),
   };
   const instructions: CdsCard = {
     uuid: randomUUID(),
@@ -115,19 +117,47 @@ export function buildCards(input: CardInput): CdsCard[] {
     .map((c) => c.card);
 }
 
-function findingDetail(template: string, finding: Finding, decision: OrderDecision, severalOrders: boolean): string {
+/**
+ * Wording the policy supplies for a finding's card: the PA fax, relapse
+ * examples that fit the diagnosis, the sentence naming a non-qualifying
+ * diagnosis found (its name escaped: it comes from the record).
+ */
+function policyWords(definition: CompiledPolicy['definition'], finding: Finding): Record<string, string> {
+  const kind = finding.facts['diagnosisKind'];
+  const found = finding.facts['found'];
+  return {
+    fax: definition.priorAuthorization.fax,
+    payer: definition.payer.name,
+    relapseExamples: kind === 'mcl' || kind === 'all' ? definition.relapseExamples[kind] : '',
+    foundSentence: found ? fillText(definition.diagnosisNames.foundSentence, { found: escapeMarkdown(found) }) : '',
+  };
+}
+
+function findingDetail(template: string, finding: Finding, decision: OrderDecision, severalOrders: boolean, words: Readonly<Record<string, string>>): string {
   const lines = finding.evidence.map((e) => escapeMarkdown(e.description));
   const evidence = [lines.length > 0 ? bulletList(lines) : '', ...finding.notes.map(escapeMarkdown)].filter((s) => s !== '').join('\n\n');
-  const body = fillText(template, { ...finding.facts, evidence });
+  // Facts come from the record: escaped like the evidence.
+  const facts = Object.fromEntries(Object.entries(finding.facts).map(([k, v]) => [k, escapeMarkdown(v)]));
+  const body = fillText(template, { ...facts, ...words, evidence });
   const judged = `Order ${decision.order.reference}, judged on ${decision.orderDate}${decision.orderDateSource === 'call-date' ? ' (the order has no authoredOn date)' : ''}.`;
   return severalOrders ? `${body}\n\n_${escapeMarkdown(judged)}_` : body;
 }
 
+/** Which Coverage the assessment used, named as the plan and member id (policy issue 10, rule 6), or why none. */
 function coverageNote(input: CardInput): string {
-  const notes = input.policy.definition.cards.instructions.coverageNotes;
+  const definition = input.policy.definition;
+  const notes = definition.cards.instructions.coverageNotes;
   const chosen = input.decisions.find((d) => d.coverage)?.coverage;
-  if (chosen) return fillText(chosen.choice === 'single' ? notes.single : notes.several, { coverage: chosen.reference });
-  return input.coverageUnreadable ? notes.unavailable : notes.none;
+  if (chosen) return fillText(chosen.choice === 'single' ? notes.single : notes.several, { coverage: escapeMarkdown(chosen.display) });
+  if (input.coverageUnreadable) return notes.unavailable;
+  return input.coverageSent ? fillText(notes.noneUsable, { payer: definition.payer.name }) : notes.none;
+}
+
+/** Orders named only in text or by a local code: judged, and asked for a standard code (policy issue 10, rule 4). */
+function orderCodingNote(input: CardInput): string {
+  const uncoded = input.decisions.filter((d) => d.identifiedBy === 'text-or-local-code').map((d) => d.order.reference);
+  if (uncoded.length === 0) return '';
+  return `\n\n**${escapeMarkdown(uncoded.join(', '))}:** ${input.policy.definition.orderIdentification.standardCodeNote}`;
 }
 
 /** CDS Hooks: summary under 140 characters. Policy wording is written to fit; this guards filled-in values. */

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { recordSources, type RecordSource } from '../fhir/record-sources.js';
 import type { CdsDiscoveryResponse } from './types.js';
 
 const ConfigurationOption = z.object({
@@ -29,14 +30,25 @@ export type DiscoveryService = z.infer<typeof Service>;
 
 /** The discovery document (discovery.json), checked once at start-up. */
 export interface Discovery {
+  /** Served as is at GET /cds-services. */
   readonly document: CdsDiscoveryResponse;
   readonly services: ReadonlyMap<string, DiscoveryService>;
+  /** Each service's record sources, from its own prefetch templates: what it asks the EHR for is what it queries itself. */
+  readonly sources: ReadonlyMap<string, readonly RecordSource[]>;
 }
 
 export function loadDiscovery(file: string): Discovery {
   const parsed = DiscoveryDocument.safeParse(JSON.parse(readFileSync(file, 'utf8')));
   if (!parsed.success) throw new Error(`invalid discovery document ${file}: ${z.prettifyError(parsed.error)}`);
-  return { document: parsed.data, services: new Map(parsed.data.services.map((s) => [s.id, s])) };
+  const sources = new Map<string, RecordSource[]>();
+  for (const s of parsed.data.services) {
+    try {
+      sources.set(s.id, recordSources(s.prefetch));
+    } catch (error) {
+      throw new Error(`invalid discovery document ${file}: service ${s.id}: ${(error as Error).message}`);
+    }
+  }
+  return { document: parsed.data, services: new Map(parsed.data.services.map((s) => [s.id, s])), sources };
 }
 
 export function configurationOptions(service: DiscoveryService): readonly ConfigurationOption[] {

@@ -1,19 +1,21 @@
-import type { FhirResource, Medication } from 'fhir/r4.js';
+import type { Medication } from 'fhir/r4.js';
 import { dayIn, formatDay } from '../fhir/dates.js';
 import { fetchOrderMedications, gatherPatientRecord, type RecordFetcher, type RecordRequest } from '../fhir/gather-record.js';
-import { readPrefetch } from '../fhir/prefetch.js';
+import { readPrefetch, type PrefetchReading } from '../fhir/prefetch.js';
+import type { ResourceReader } from '../fhir/read-resource.js';
 import { sourcesFor } from '../fhir/record-sources.js';
 import { referenceTo } from '../fhir/references.js';
 import { badRequestIssues, issue, notFound } from '../http/operation-outcome.js';
 import type { CompiledPolicy } from '../policy/compiled-policy.js';
 import type { OrderDecision } from '../policy/decision.js';
-import { evaluateTecartusOrder } from '../policy/evaluate-order.js';
+import { evaluateTecartusOrders, type PolicyOrder } from '../policy/evaluate-order.js';
 import { matchPolicyOrder, ORDER_RESOURCE_TYPES } from '../policy/find-policy-orders.js';
 import { buildCards } from './cards.js';
 import { coverageAssertionId } from './coverage-assertion-id.js';
 import { coverageInformationExtension, coveredValue, type CoveredCode } from './coverage-information.js';
 import { readCrdOptions, type CrdOptions } from './crd-options.js';
 import { configurationOptions, type Discovery, type DiscoveryService } from './discovery.js';
+import { draftEntries } from './draft-orders.js';
 import { parseHookRequest } from './parse-hook-request.js';
 import type { HookRequest } from './request-schema.js';
 import { coverageInformationAction } from './system-actions.js';
@@ -23,6 +25,8 @@ export interface HookDependencies {
   readonly policy: CompiledPolicy;
   readonly discovery: Discovery;
   readonly fetcher?: RecordFetcher | undefined;
+  /** Reads FHIR resources leniently (src/fhir/read-resource.ts); one per service, built at start-up. */
+  readonly reader: ResourceReader;
   readonly now: () => Date;
 }
 
@@ -51,6 +55,7 @@ export interface HookResult {
  * Calling a CDS Service (https://cds-hooks.hl7.org/2.0/#calling-a-cds-service),
  * for order-sign and order-select: validate, find the Tecartus orders, gather
  * the record, judge each order, answer with cards and coverage information.
+ * A call with no Tecartus order stops after finding none: no record is read.
  */
 export async function handleOrderHook(call: HookCall, deps: HookDependencies): Promise<HookResult> {
   const startedAt = performance.now();
@@ -59,48 +64,64 @@ export async function handleOrderHook(call: HookCall, deps: HookDependencies): P
   const request = parseHookRequest(call.body, service.hook);
   const options = readCrdOptions(request.extension, configurationOptions(service));
   const context = request.context as Record<string, unknown>;
-  const sources = sourcesFor(context);
-  const prefetch = readPrefetch(request.prefetch as Record<string, unknown> | undefined, sources);
-  if (prefetch.problems.length > 0) throw badRequestIssues(prefetch.problems.map((p) => issue('invalid', p.message, [p.path])));
 
-  const entries = (request.context.draftOrders.entry ?? []).map((e) => e.resource as unknown as FhirResource);
-  const draftMedications = entries.filter((r): r is Medication => r.resourceType === 'Medication');
-  const draftOrderRefs = new Set(entries.filter((r) => ORDER_RESOURCE_TYPES.has(r.resourceType)).map(referenceTo));
+  // The drafts as sent (echoed unchanged in system actions, CRD resp-37) and as read (leniently, for the decision).
+  const sent = draftEntries(request);
+  const read = sent.map((resource) => deps.reader.read(resource)!);
+  const draftMedications = read.map((r) => r.resource).filter((r): r is Medication => r.resourceType === 'Medication');
+  const draftOrders = read.filter((r) => ORDER_RESOURCE_TYPES.has(r.resource.resourceType));
   // order-select: decision support focuses on the selected orders only.
   const selected = service.hook === 'order-select' ? new Set(request.context.selections) : undefined;
-  const candidates = entries.filter((r) => ORDER_RESOURCE_TYPES.has(r.resourceType) && (!selected || selected.has(referenceTo(r))));
-  const recordRequest: RecordRequest = {
+  const candidates = draftOrders.filter((r) => !selected || selected.has(referenceTo(r.resource)));
+
+  const sources = sourcesFor(deps.discovery.sources.get(service.id) ?? [], context);
+  let prefetch: PrefetchReading | undefined;
+  const recordRequest = (): RecordRequest => ({
     sources,
-    prefetch,
+    prefetch: (prefetch ??= readPrefetch(request.prefetch, sources)),
     draftMedications,
     fhirServer: request.fhirServer,
     accessToken: request.fhirAuthorization?.access_token,
     context,
     startedAt,
     hookInstance: request.hookInstance,
-  };
-  const knownMedications = [...draftMedications, ...prefetch.medications];
-  let matches = candidates.map((order) => matchPolicyOrder(order, deps.policy, knownMedications));
+    reader: deps.reader,
+  });
+  const identify = (medications: readonly Medication[]) => candidates.map((r) => matchPolicyOrder(r.resource, deps.policy, medications));
+  let matches = identify(draftMedications);
   const unresolved = [...new Set(matches.flatMap((m) => (m.kind === 'unresolved-medication' ? [m.reference] : [])))];
-  // An order naming its drug only by a Medication the request did not carry cannot be classified
-  // without reading it: the one FHIR query made before a Tecartus order is known.
-  const orderMedications = await fetchOrderMedications(recordRequest, unresolved, deps.fetcher);
-  if (orderMedications.length > 0) matches = candidates.map((order) => matchPolicyOrder(order, deps.policy, [...knownMedications, ...orderMedications]));
-  const policyOrders = candidates.filter((_, i) => matches[i]!.kind === 'match');
+  let orderMedications: Medication[] = [];
+  if (unresolved.length > 0) {
+    // An order naming its drug only by a Medication the drafts did not carry: prefetch may hold it, else it is read
+    // (the one FHIR query made before a Tecartus order is known).
+    const known = [...draftMedications, ...recordRequest().prefetch.medications];
+    matches = identify(known);
+    const stillUnresolved = [...new Set(matches.flatMap((m) => (m.kind === 'unresolved-medication' ? [m.reference] : [])))];
+    orderMedications = await fetchOrderMedications(recordRequest(), stillUnresolved, deps.fetcher);
+    matches = identify([...known, ...orderMedications]);
+  }
+  const policyOrders: PolicyOrder[] = [];
+  candidates.forEach((r, i) => {
+    const match = matches[i]!;
+    if (match.kind !== 'match') return;
+    if (!r.resource.id) {
+      throw badRequestIssues([issue('required', `A Tecartus ${r.resource.resourceType} in context.draftOrders has no id: the coverage information must name the order it updates (CRD resp-37).`, ['context.draftOrders'])]);
+    }
+    policyOrders.push({ order: r.resource, identifiedBy: match.identifiedBy, unreadable: r.problems.length > 0 ? r.problems.join('; ') : undefined });
+  });
 
-  const empty = (): HookResult => ({ service, request, options, judged: [], response: respond(service.hook, [], []) });
-  if (policyOrders.length === 0) return empty();
+  if (policyOrders.length === 0) return { service, request, options, judged: [], response: respond(service.hook, [], []) };
 
-  const record = await gatherPatientRecord({ ...recordRequest, draftMedications: [...draftMedications, ...orderMedications] }, deps.fetcher);
-
+  const record = await gatherPatientRecord({ ...recordRequest(), draftMedications: [...draftMedications, ...orderMedications] }, deps.fetcher);
   const callDay = dayIn(deps.policy.definition.timeZone, deps.now());
-  const decisions = policyOrders.map((order) => evaluateTecartusOrder({ policy: deps.policy, order, record, draftOrderRefs, callDay }));
+  const decisions = evaluateTecartusOrders({ policy: deps.policy, policyOrders, draftOrders: draftOrders.map((r) => r.resource), record, callDay });
+  const asSent = new Map(sent.map((resource) => [referenceTo(resource), resource]));
 
   const judged: JudgedOrder[] = [];
   const systemActions: CdsAction[] = [];
-  const identities = decisions.map((decision, i) => ({
+  const identities = decisions.map((decision) => ({
     decision,
-    order: policyOrders[i]!,
+    order: asSent.get(decision.order.reference)!,
     covered: coveredValue(decision, options.version),
   }));
   // Orders on the same Coverage share one coverage-assertion-id (see coverageAssertionId).
@@ -140,6 +161,7 @@ export async function handleOrderHook(call: HookCall, deps: HookDependencies): P
     enabled: options.enabled,
     maxCards: options.maxCards,
     coverageUnreadable: record.unavailable.some((u) => u.part === 'coverage'),
+    coverageSent: record.coverages.some((c) => c.status === 'active'),
   });
   return { service, request, options, judged, response: respond(service.hook, cards, systemActions) };
 }

@@ -2,6 +2,7 @@ import type { FhirResource } from 'fhir/r4.js';
 import { compareDays, earliestDay, type Day, type PartialDate } from '../fhir/dates.js';
 import type { PatientRecord, RecordPart } from '../fhir/patient-record.js';
 import type { CompiledPolicy } from './compiled-policy.js';
+import type { CurrentCourse } from './current-course.js';
 import type { CriterionResult, Finding } from './decision.js';
 
 /** Everything a criterion may read: pure data, no I/O. */
@@ -10,10 +11,16 @@ export interface AssessmentContext {
   readonly record: PatientRecord;
   /** The order being judged. */
   readonly order: FhirResource;
-  /** The day ages and "prior" are judged on. */
+  /** The day of the call (the signature), in the plan's time zone: "prior" means on or before it. */
+  readonly callDay: Day;
+  /** The order's date: its authoredOn, else the call day. */
   readonly orderDay: Day;
-  /** `Type/id` of every draft order in the call: none of them is prior therapy. */
-  readonly draftOrderRefs: ReadonlySet<string>;
+  /** The planned day of the infusion when the order gives one, else the order day: age and eligibility are judged on it. */
+  readonly serviceDay: Day;
+  /** The orders signed in this call, the orders of their order set, and what carries them out. */
+  readonly course: CurrentCourse;
+  /** Every order of the call judged under this policy (Tecartus drafts). */
+  readonly policyOrders: readonly FhirResource[];
   /** Record parts that could not be read, with the reason. */
   readonly unavailable: ReadonlyMap<RecordPart, string>;
 }
@@ -26,9 +33,9 @@ export interface CriterionAssessment {
   readonly blockedBy?: readonly RecordPart[] | undefined;
 }
 
-/** True when a record entry could have happened on or before the order day (undated entries could). */
-export function onOrBefore(date: PartialDate | undefined, orderDay: Day): boolean {
-  return date === undefined || compareDays(earliestDay(date), orderDay) <= 0;
+/** True when a record entry could have happened on or before a day (undated entries could). */
+export function onOrBefore(date: PartialDate | undefined, day: Day): boolean {
+  return date === undefined || compareDays(earliestDay(date), day) <= 0;
 }
 
 export function unavailableAmong(context: AssessmentContext, parts: readonly RecordPart[]): RecordPart[] {

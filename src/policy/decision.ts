@@ -28,7 +28,7 @@ export interface Finding {
   readonly facts: Readonly<Record<string, string>>;
 }
 
-export type CriterionId = 'diagnosis' | 'relapsed-or-refractory' | 'age' | 'no-prior-car-t' | 'one-infusion' | 'setting';
+export type CriterionId = 'diagnosis' | 'relapsed-or-refractory' | 'age' | 'no-prior-car-t' | 'one-infusion' | 'setting' | 'eligibility';
 
 /** How each criterion of the policy came out, with what it rests on (kept for audit). */
 export interface CriterionResult {
@@ -42,9 +42,14 @@ export interface CriterionResult {
 export interface OrderDecision {
   readonly policy: { readonly id: string; readonly version: string };
   readonly order: { readonly reference: string; readonly resourceType: string; readonly id: string };
-  /** The day ages and "prior" are judged on (YYYY-MM-DD). */
+  /** The order's date (YYYY-MM-DD): its authoredOn, else the day of the call. */
   readonly orderDate: string;
   readonly orderDateSource: 'authoredOn' | 'call-date';
+  /** The day of service age and eligibility are judged on: the planned infusion date when the order gives one, else the order date. */
+  readonly serviceDate: string;
+  readonly serviceDateSource: 'planned' | 'authoredOn' | 'call-date';
+  /** How the order was recognised as the policy's: by a standard code, or only by its words or a local code. */
+  readonly identifiedBy: OrderIdentification;
   readonly coverage?: CoverageChoice | undefined;
   readonly determination: Determination;
   /** Most serious first. */
@@ -55,9 +60,13 @@ export interface OrderDecision {
 /** Which of the patient's Coverages the assessment used. */
 export interface CoverageChoice {
   readonly reference: string;
+  /** How cards name it: the plan and the member id. */
+  readonly display: string;
   /** `several`: more than one active Coverage was sent and this one was chosen. */
   readonly choice: 'single' | 'several';
 }
+
+export type OrderIdentification = 'standard-code' | 'text-or-local-code';
 
 const RANK: Record<Determination, number> = { 'not-covered': 3, indeterminate: 2, conditional: 1, covered: 0 };
 

@@ -1,25 +1,36 @@
 import type { FhirResource } from 'fhir/r4.js';
-import { formatDay, parseDay, type Day } from '../fhir/dates.js';
+import { plannedDate } from '../fhir/clinical-dates.js';
+import { formatDay, isFullDay, parseDay, type Day } from '../fhir/dates.js';
 import type { PatientRecord, RecordPart } from '../fhir/patient-record.js';
 import { referenceTo } from '../fhir/references.js';
 import type { AssessmentContext, CriterionAssessment } from './assessment-context.js';
-import { chooseCoverage } from './choose-coverage.js';
 import type { CompiledPolicy } from './compiled-policy.js';
 import { assessAge } from './criteria/age.js';
 import { assessOneInfusion } from './criteria/one-infusion.js';
-import { assessOutpatientSetting } from './criteria/outpatient-setting.js';
 import { findPriorCarT } from './criteria/prior-car-t.js';
 import { assessQualifyingDiagnosis } from './criteria/qualifying-diagnosis.js';
-import { byDeterminationRank, combineDeterminations, type Finding, type OrderDecision } from './decision.js';
+import { assessSetting } from './criteria/setting.js';
+import { currentCourse } from './current-course.js';
+import { byDeterminationRank, combineDeterminations, type Finding, type OrderDecision, type OrderIdentification } from './decision.js';
 import { fillText } from './evidence.js';
+import { choosePlanCoverage } from './plan-coverage.js';
 
-export interface OrderEvaluationInput {
-  readonly policy: CompiledPolicy;
+/** An order of the call recognised as the policy's, and whether it could be read in full. */
+export interface PolicyOrder {
   readonly order: FhirResource;
+  readonly identifiedBy: OrderIdentification;
+  /** Why elements the decision reads could not be read (they are left out of the order judged). */
+  readonly unreadable?: string | undefined;
+}
+
+export interface CallEvaluationInput {
+  readonly policy: CompiledPolicy;
+  /** The policy's orders among the call's drafts (see find-policy-orders.ts). */
+  readonly policyOrders: readonly PolicyOrder[];
+  /** Every draft order of the call: none of them is prior therapy. */
+  readonly draftOrders: readonly FhirResource[];
   readonly record: PatientRecord;
-  /** `Type/id` of every draft order in the call. */
-  readonly draftOrderRefs: ReadonlySet<string>;
-  /** The day of the call in the plan's time zone, used when the order has no authoredOn. */
+  /** The day of the call in the plan's time zone. */
   readonly callDay: Day;
 }
 
@@ -32,7 +43,11 @@ const PART_NAMES: Record<RecordPart, string> = {
   medicationRequests: 'The medication order history',
   medicationAdministrations: 'The medication administration history',
   medicationStatements: 'The medication statement history',
+  serviceRequests: 'The service order history',
+  observations: 'The observations',
+  encounters: 'The encounter history',
   medications: 'A referenced Medication',
+  order: 'Part of the order',
 };
 
 const CRITERION_NAMES = {
@@ -42,33 +57,41 @@ const CRITERION_NAMES = {
   'no-prior-car-t': 'no prior CAR-T therapy',
   'one-infusion': 'one-time infusion',
   setting: 'inpatient or outpatient setting',
+  eligibility: "the plan's coverage",
 } as const;
 
 /**
- * The policy as a pure function: one Tecartus order and the patient's record
- * in, a decision with its evidence out. No I/O, no clock (the call day is given).
+ * The policy as a pure function: the call's Tecartus orders and the patient's
+ * record in, a decision with its evidence for each order out. No I/O, no
+ * clock (the call day is given).
  */
-export function evaluateTecartusOrder(input: OrderEvaluationInput): OrderDecision {
-  const { policy, order, record } = input;
+export function evaluateTecartusOrders(input: CallEvaluationInput): OrderDecision[] {
+  const course = currentCourse(input.draftOrders, input.record);
+  const orders = input.policyOrders.map((p) => p.order);
+  return input.policyOrders.map((p) => evaluateOne(input, p, orders, course));
+}
+
+function evaluateOne(input: CallEvaluationInput, policyOrder: PolicyOrder, policyOrders: readonly FhirResource[], course: AssessmentContext['course']): OrderDecision {
+  const { policy, record, callDay } = input;
+  const { order } = policyOrder;
   const authored = parseDay((order as { authoredOn?: string }).authoredOn);
-  const orderDay = authored ?? input.callDay;
-  const context: AssessmentContext = {
-    policy,
-    record,
-    order,
-    orderDay,
-    draftOrderRefs: input.draftOrderRefs,
-    unavailable: new Map(record.unavailable.map((u) => [u.part, u.reason])),
-  };
+  const orderDay = authored ?? callDay;
+  const planned = plannedDate(order as Parameters<typeof plannedDate>[0]);
+  const serviceDay = isFullDay(planned) ? planned : orderDay;
+  const unavailable = new Map(record.unavailable.map((u) => [u.part, u.reason]));
+  if (policyOrder.unreadable) unavailable.set('order', policyOrder.unreadable);
+  const context: AssessmentContext = { policy, record, order, callDay, orderDay, serviceDay, course, policyOrders, unavailable };
 
   const { diagnosis, relapsedOrRefractory } = assessQualifyingDiagnosis(context);
+  const coverage = choosePlanCoverage(policy, record, order, serviceDay);
   const assessments: CriterionAssessment[] = [
     findPriorCarT(context),
     assessAge(context),
     diagnosis,
     relapsedOrRefractory,
     assessOneInfusion(context),
-    assessOutpatientSetting(context),
+    assessSetting(context),
+    eligibilityOf(context, coverage.problem),
   ];
   const findings: Finding[] = assessments.flatMap((a) => a.findings);
   const unavailableFinding = dataUnavailableFinding(context, assessments);
@@ -80,10 +103,26 @@ export function evaluateTecartusOrder(input: OrderEvaluationInput): OrderDecisio
     order: { reference: referenceTo(order), resourceType: order.resourceType, id: order.id ?? '' },
     orderDate: formatDay(orderDay),
     orderDateSource: authored ? 'authoredOn' : 'call-date',
-    coverage: chooseCoverage(record.coverages, order),
+    serviceDate: formatDay(serviceDay),
+    serviceDateSource: isFullDay(planned) ? 'planned' : authored ? 'authoredOn' : 'call-date',
+    identifiedBy: policyOrder.identifiedBy,
+    coverage: coverage.choice,
     determination: combineDeterminations(findings.map((f) => f.determination)),
     findings,
     criteria: assessments.map((a) => a.result),
+  };
+}
+
+/** The plan's coverage for the date of service: `eligibility` when active Coverages were sent but none can be used. */
+function eligibilityOf(context: AssessmentContext, problem: ReturnType<typeof choosePlanCoverage>['problem']): CriterionAssessment {
+  if (!problem) {
+    const status = context.unavailable.has('coverage') ? 'unknown' : 'met';
+    return { result: { criterion: 'eligibility', status, evidence: [] }, findings: [] };
+  }
+  const definition = context.policy.definition.findings.eligibility;
+  return {
+    result: { criterion: 'eligibility', status: 'unknown', finding: 'eligibility', evidence: problem.evidence },
+    findings: [{ code: 'eligibility', determination: definition.determination, evidence: problem.evidence, notes: [...problem.notes], facts: { payer: context.policy.definition.payer.name } }],
   };
 }
 

@@ -13,7 +13,8 @@ const CodeSetDefinition = z.object({
   codes: z.array(CodeEntry),
   prefixes: z.array(CodeEntry).default([]),
 });
-const TextPatternDefinition = z.object({ description: z.string(), patterns: z.array(z.string().min(1)).min(1) });
+/** Words to look for in free text (src/policy/text-terms.ts says how they match). */
+const TermListDefinition = z.object({ description: z.string().min(1), terms: z.array(z.string().min(1)), exactCase: z.array(z.string().min(1)).default([]) });
 const OrderCheckDefinition = z.object({ id: z.string().min(1), label: z.string().min(1), expression: z.string().min(1) });
 const OverrideReason = z.object({ code: z.string().min(1), display: z.string().min(1) });
 const Determination = z.enum(['covered', 'conditional', 'not-covered', 'indeterminate']);
@@ -30,6 +31,8 @@ export const FINDING_CODES = [
   'repeat-dosing',
   'data-unavailable',
   'outpatient-attestation',
+  'lineage-undocumented',
+  'eligibility',
 ] as const;
 export type FindingCode = (typeof FINDING_CODES)[number];
 export const REASON_CODES = ['pa-required', ...FINDING_CODES] as const;
@@ -56,8 +59,42 @@ const codeSetNames = [
   'carTHarvestOrPreparation',
   'carTHistory',
   'cellularTherapyHistory',
+  'crsOrIcans',
+  'bPrecursorMorphology',
+  'tPrecursorMorphology',
+  'notPrecursorBMorphology',
+  'lymphoblasticLymphoma',
+  'remission',
+  'diseaseStatusObservation',
+  'diseaseWorsened',
+  'notCarTCellTherapy',
 ] as const;
 export type CodeSetName = (typeof codeSetNames)[number];
+
+export const TERM_LIST_NAMES = [
+  'carT',
+  'otherCarCells',
+  'notTherapyContext',
+  'notTherapyPrefix',
+  'negationBefore',
+  'negationAfter',
+  'harvest',
+  'crsExplainedBy',
+  'mantleCellLymphoma',
+  'acuteLymphoblasticLeukemia',
+  'lymphoblasticLymphoma',
+  'bPrecursorLineage',
+  'notPrecursorB',
+  'tLineage',
+  'relapsedOrRefractory',
+  'remission',
+  'measurableResidualDiseaseOnly',
+  'diagnosisUncertain',
+  'outpatientSetting',
+  'inpatientSetting',
+] as const;
+export type TermListName = (typeof TERM_LIST_NAMES)[number];
+export type TermListDefinition = z.infer<typeof TermListDefinition>;
 
 const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be YYYY-MM-DD');
 
@@ -68,7 +105,15 @@ export const PolicyDefinition = z.object({
   documentTitle: z.string().min(1),
   effectiveDate: isoDate,
   lastReview: z.string(),
-  payer: z.object({ name: z.string().min(1), plans: z.array(z.string().min(1)).min(1) }),
+  payer: z.object({
+    name: z.string().min(1),
+    plans: z.array(z.string().min(1)).min(1),
+    /** The plan's payer identifiers (CMS contract numbers), matched on the value whatever the system. */
+    identifiers: z.array(z.string().min(1)),
+    identifierNote: z.string().optional(),
+    /** Names a Coverage's payor may carry, matched as whole words. */
+    names: z.array(z.string().min(1)).min(1),
+  }),
   timeZone: z.string().refine((tz) => {
     try {
       new Intl.DateTimeFormat('en-US', { timeZone: tz });
@@ -86,18 +131,25 @@ export const PolicyDefinition = z.object({
   }),
   codeSystems: z.record(CodeSystemKey, z.array(z.string().min(1))),
   codeSets: z.object(Object.fromEntries(codeSetNames.map((n) => [n, CodeSetDefinition])) as Record<CodeSetName, typeof CodeSetDefinition>),
-  textPatterns: z.object({
-    carT: TextPatternDefinition,
-    tCellLineage: TextPatternDefinition,
-    bCellLineage: TextPatternDefinition,
-    carTHarvestOrPreparation: TextPatternDefinition,
-    notCarTTherapy: TextPatternDefinition,
+  textTerms: z.object({
+    _how: z.string().optional(),
+    ...(Object.fromEntries(TERM_LIST_NAMES.map((n) => [n, TermListDefinition])) as Record<TermListName, typeof TermListDefinition>),
+    carTProducts: z.array(TermListDefinition.extend({ product: z.string().min(1) })).min(1),
+  }),
+  orderIdentification: z.object({ standardCodeNote: z.string().min(1) }),
+  setting: z.object({
+    orderCategorySystem: z.url(),
+    outpatientCategories: z.array(z.string().min(1)),
+    inpatientCategories: z.array(z.string().min(1)),
+    encounterClassSystem: z.url(),
+    outpatientClasses: z.array(z.string().min(1)),
+    inpatientClasses: z.array(z.string().min(1)),
+    silentClasses: z.array(z.string().min(1)),
+    note: z.string().optional(),
   }),
   relapseNotes: z.array(CodeEntry),
   orderChecks: z.object({
     repeatDosing: z.array(OrderCheckDefinition),
-    outpatientOrder: z.array(OrderCheckDefinition),
-    outpatientEncounter: z.array(OrderCheckDefinition),
   }),
   reasonCodeSystem: z.url(),
   overrideReasonSystem: z.url(),
@@ -110,7 +162,7 @@ export const PolicyDefinition = z.object({
     instructions: z.object({
       summary: z.string().min(1),
       detail: z.string().min(1),
-      coverageNotes: z.object({ single: z.string(), several: z.string(), none: z.string(), unavailable: z.string() }),
+      coverageNotes: z.object({ single: z.string(), several: z.string(), none: z.string(), noneUsable: z.string(), unavailable: z.string() }),
     }),
     externalReference: z.object({ summary: z.string().min(1), detail: z.string().min(1) }),
   }),
@@ -122,7 +174,13 @@ export const PolicyDefinition = z.object({
     patientMissing: z.string(),
     noQualifyingCondition: z.string(),
     unavailablePart: z.string(),
+    remissionSupersedes: z.string(),
+    remissionUnordered: z.string(),
   }),
+  /** How cards name a diagnosis the policy does not cover. */
+  diagnosisNames: z.object({ tCellAll: z.string().min(1), notPrecursorB: z.string().min(1), lymphoblasticLymphoma: z.string().min(1), foundSentence: z.string().min(1) }),
+  /** Relapse examples that fit the diagnosis (no ALL code on an MCL card). */
+  relapseExamples: z.object({ mcl: z.string().min(1), all: z.string().min(1) }),
 });
 
 export type PolicyDefinition = z.infer<typeof PolicyDefinition>;

@@ -1,3 +1,4 @@
+import { draftEntries } from '../hooks/draft-orders.js';
 import { createHash } from 'node:crypto';
 import type { Extension, FhirResource } from 'fhir/r4.js';
 import { referenceTo } from '../fhir/references.js';
@@ -65,7 +66,7 @@ function coverageInformationValues(judged: JudgedOrder, result: HookResult): Cov
   const reference = judged.decision.order.reference;
   const coverage = judged.decision.coverage?.reference;
   const sentOrder = (result.response.systemActions ?? []).find((a) => a.type === 'update' && a.resource && referenceTo(a.resource) === reference)?.resource;
-  const draftOrder = (result.request.context.draftOrders.entry ?? []).map((e) => e.resource as unknown as FhirResource).find((r) => referenceTo(r) === reference);
+  const draftOrder = draftEntries(result.request).find((r) => referenceTo(r) === reference);
   const extension = extensionsOf(info.sent ? sentOrder : draftOrder).find((e) => e.url === COVERAGE_INFORMATION_URL && coverageOf(e) === coverage);
   const subs = extension?.extension ?? [];
   const codes = (url: string) => subs.filter((s) => s.url === url && typeof s.valueCode === 'string').map((s) => s.valueCode!);

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { parseDay } from '../fhir/dates.js';
 import { normalizedForms } from '../fhir/codes.js';
 import { buildOrderRequest } from '../hooks/build-order-request.js';
+import type { RecordSource } from '../fhir/record-sources.js';
 import type { CompiledPolicy } from '../policy/compiled-policy.js';
 
 /**
@@ -135,7 +136,7 @@ export function factsToResources(facts: PatientFacts, policy: CompiledPolicy): {
 }
 
 /** The complete CDS Hooks request for the facts. */
-export function factsToRequest(facts: PatientFacts, policy: CompiledPolicy): Record<string, unknown> {
+export function factsToRequest(facts: PatientFacts, policy: CompiledPolicy, sources: readonly RecordSource[]): Record<string, unknown> {
   const { order, record } = factsToResources(facts, policy);
   return buildOrderRequest({
     hook: facts.hook,
@@ -145,6 +146,7 @@ export function factsToRequest(facts: PatientFacts, policy: CompiledPolicy): Rec
     orders: [order],
     record,
     crdVersion: facts.crdVersion,
+    sources,
   });
 }
 

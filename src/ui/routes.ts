@@ -75,7 +75,8 @@ export function previewPageRoutes(options: PreviewPageOptions): Router {
     if (!parsed.success) {
       throw badRequestIssues(parsed.error.issues.map((i) => issue(i.code === 'invalid_type' && i.input === undefined ? 'required' : 'invalid', `${i.path.join('.') || 'body'}: ${i.message}`)));
     }
-    res.json(factsToRequest(parsed.data, policy));
+    const service = [...discovery.services.values()].find((sv) => sv.hook === parsed.data.hook);
+    res.json(factsToRequest(parsed.data, policy, discovery.sources.get(service?.id ?? '') ?? []));
   });
 
   return router;

@@ -171,7 +171,7 @@ describe('tecartus-cds evaluate <FHIR Bundle>', () => {
     assert.equal(run.code, 0, run.stderr);
     const { bundleToOrderRequest } = await import('../../src/cli/bundle-to-request.js');
     const { testPolicy, testDiscovery } = await import('../support/test-app.js');
-    const { request, orders } = bundleToOrderRequest(bundle, testPolicy(), { hook: 'order-sign' });
+    const { request, orders } = bundleToOrderRequest(bundle, testPolicy(), { hook: 'order-sign', sources: testDiscovery().sources.get('order-sign-crd')! });
     assert.deepEqual(orders, ['MedicationRequest/tecartus-order-1', 'MedicationRequest/amox-1']);
     const context = request['context'] as Record<string, unknown>;
     assert.equal(context['patientId'], 'pat-1');

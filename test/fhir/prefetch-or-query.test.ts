@@ -1,13 +1,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { fillTemplate, RECORD_SOURCES } from '../../src/fhir/record-sources.js';
+import { fillTemplate } from '../../src/fhir/record-sources.js';
 import { cardsOf, coverageInformationFor } from '../support/coverage-information.js';
 import { decisionTableCases, type DecisionCase } from '../support/decision-table.js';
 import { PATIENT_ID } from '../support/fhir-factories.js';
 import { startFhirTestServer, type FhirTestServer } from '../support/fhir-test-server.js';
 import { buildHookRequest, ORDER_SIGN } from '../support/hook-requests.js';
 import { asPrefetch } from '../support/patient-scenarios.js';
-import { createTestApp, postHook } from '../support/test-app.js';
+import { createTestApp, postHook, testDiscovery } from '../support/test-app.js';
+
+const ORDER_SIGN_SOURCES = testDiscovery().sources.get(ORDER_SIGN)!;
 
 type Delivery = 'all by prefetch' | 'all by queries' | 'mixed';
 
@@ -55,8 +57,8 @@ async function decide(c: DecisionCase, delivery: Delivery) {
   const info = coverageInformationFor(res.body, `${c.order.resourceType}/${c.order.id}`);
   assert.ok(info, `coverage information (${delivery})`);
   const context = { patientId: PATIENT_ID, encounterId: c.encounterId };
-  const expectedQueries = RECORD_SOURCES.filter((s) => !Object.hasOwn(prefetch, s.key) || (prefetch[s.key] as { resourceType?: string } | null)?.resourceType === 'OperationOutcome')
-    .filter((s) => s.needs.every((n) => context[n] !== undefined))
+  const expectedQueries = ORDER_SIGN_SOURCES.filter((s) => !Object.hasOwn(prefetch, s.key) || (prefetch[s.key] as { resourceType?: string } | null)?.resourceType === 'OperationOutcome')
+    .filter((s) => s.needs.every((n) => context[n as keyof typeof context] !== undefined))
     .map((s) => fillTemplate(s.template, context));
   return {
     decision: {

@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import request from 'supertest';
-import { RECORD_SOURCES } from '../../src/fhir/record-sources.js';
 import { fromRoot } from '../../src/paths.js';
 import { ORDER_SELECT, ORDER_SIGN } from '../support/hook-requests.js';
 import { createTestApp } from '../support/test-app.js';
@@ -56,15 +55,12 @@ describe('Discovery: GET /cds-services (CDS Hooks 2.0 discovery, CRD found-*/dev
     assert.equal(new Set(services.map((s) => s.id)).size, services.length, 'service ids are unique');
   });
 
-  it('prefetch templates are exactly the record sources the service reads (key -> template)', async () => {
-    const expected = Object.fromEntries(RECORD_SOURCES.map((s) => [s.key, s.template]));
-    for (const service of (await discoveryDocument()).services) assert.deepEqual(service.prefetch, expected, service.id);
-  });
-
-  it('prefetch asks for everything the decision reads (Patient, Coverage, Encounter, Condition, Procedure and medication history)', async () => {
-    const asked = new Set(RECORD_SOURCES.map((s) => s.resourceType));
-    for (const type of ['Patient', 'Coverage', 'Encounter', 'Condition', 'Procedure', 'MedicationRequest', 'MedicationAdministration', 'MedicationStatement']) {
-      assert.ok(asked.has(type), type);
+  it('prefetch asks for everything the decision reads (Patient, Coverage, Encounter, Condition, Procedure, medication, service order, observation and encounter history)', async () => {
+    for (const service of (await discoveryDocument()).services) {
+      const asked = new Set(Object.values(service.prefetch ?? {}).map((t) => /^[A-Za-z]+/.exec(t)![0]));
+      for (const type of ['Patient', 'Coverage', 'Encounter', 'Condition', 'Procedure', 'MedicationRequest', 'MedicationAdministration', 'MedicationStatement', 'ServiceRequest', 'Observation']) {
+        assert.ok(asked.has(type), `${service.id}: ${type}`);
+      }
     }
   });
 

@@ -7,14 +7,32 @@ import { judge } from './judge.js';
 const { app } = createTestApp();
 // The order is authored on 2026-06-15 (fhir-factories ORDER_DATE).
 
-describe('Criterion 2: the member is 18 years of age or older (on the order date)', () => {
+describe('Criterion 2: the member is 18 years of age or older (on the planned date of service, else the order date)', () => {
+  it('under 18 on the order date but 18 on the planned infusion date (dosage timing event) is not under 18', async () => {
+    const order = buildTecartusOrder({ dosageInstruction: [{ text: 'Single IV infusion', timing: { event: ['2026-07-02'] } }] });
+    const { info, cards } = await judge(app, { patient: buildPatient({ birthDate: '2008-07-01' }) }, order);
+    assert.equal(info.covered, 'covered');
+    assert.ok(!info.reasons.includes('age-under-18'));
+    assert.ok(!cards.some((c) => /under age 18/.test(c.summary)));
+  });
+
+  it('the planned date in the timing bounds counts too, and a planned date before the 18th birthday is still under 18', async () => {
+    const planned = (start: string) => buildTecartusOrder({ dosageInstruction: [{ timing: { repeat: { count: 1, boundsPeriod: { start, end: start } } } }] });
+    assert.equal((await judge(app, { patient: buildPatient({ birthDate: '2008-07-01' }) }, planned('2026-07-01'))).info.covered, 'covered');
+    const young = await judge(app, { patient: buildPatient({ birthDate: '2008-07-01' }) }, planned('2026-06-30'));
+    assert.equal(young.info.covered, 'not-covered');
+    assert.match(young.findings[0]!.summary, /the patient is 17 on the planned infusion date/);
+  });
+
   it('a patient who is 16 on the order date is not covered, and the card gives the age', async () => {
     const { info, findings } = await judge(app, { patient: buildPatient({ birthDate: '2010-01-20' }) });
     assert.equal(info.covered, 'not-covered');
     assert.equal(info.paNeeded, undefined);
     assert.ok(info.reasons.includes('age-under-18'));
     assert.equal(findings[0]!.summary, 'Tecartus is not covered under age 18: the patient is 16 on the order date');
-    assert.match(findings[0]!.detail, /Patient birth date 2010-01-20, age 16 on 2026-06-15/);
+    assert.match(findings[0]!.detail, /Patient birth date 2010-01-20, age 16 on the order date 2026-06-15/);
+    assert.match(findings[0]!.detail, /fax the request .* to 617-673-0956/, 'a not-covered card still says how to request PA');
+    assert.ok(findings[0]!.overrideReasons.some((r) => r.code === 'planned-after-18th-birthday'), 'the planned-after-18 override reason is offered');
   });
 
   it('a patient whose 18th birthday is the order date is covered', async () => {

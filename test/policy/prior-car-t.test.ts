@@ -82,15 +82,18 @@ describe('Limitation: members who have had prior CAR T-cell therapy will not be 
     assert.equal(info.covered, 'not-covered');
   });
 
-  it('a clinical-trial CAR-T product with no code counts by its text', async () => {
+  it('a clinical-trial CAR-T product with no code is found by its text, and text alone asks for review (never a hard not-covered)', async () => {
     const { info, cards } = await judge({ medicationStatements: [buildMedicationStatement({ medicationCodeableConcept: textOnly('Investigational anti-CD22 CAR-T cells (trial NCT0000000)') })] });
-    assert.equal(info.covered, 'not-covered');
+    assert.equal(info.covered, 'conditional');
+    assert.ok(info.reasons.includes('possible-prior-car-t'));
     assert.match(cards[0]!.detail, /CAR-T named in free text/);
+    assert.match(cards[0]!.detail, /Investigational anti-CD22 CAR-T cells/, 'the card quotes the record');
   });
 
-  it('"chimeric antigen receptor" in a procedure text counts', async () => {
+  it('"chimeric antigen receptor T cells" in a procedure text is a possible prior CAR-T', async () => {
     const { info } = await judge({ procedures: [buildProcedure({ code: textOnly('Infusion of chimeric antigen receptor T cells, trial product') })] });
-    assert.equal(info.covered, 'not-covered');
+    assert.equal(info.covered, 'conditional');
+    assert.ok(info.reasons.includes('possible-prior-car-t'));
   });
 
   it('a completed CAR-T MedicationRequest counts', async () => {
@@ -128,9 +131,14 @@ describe('Limitation: members who have had prior CAR T-cell therapy will not be 
     assert.equal(coverageInformationFor(res.body, ORDER)!.covered, 'covered');
   });
 
-  it('therapy recorded after the order date is not prior', async () => {
+  it('therapy recorded after the call is not prior', async () => {
     const { info } = await judge({ procedures: [buildProcedure({ performedDateTime: '2026-07-01' })] });
     assert.equal(info.covered, 'covered');
+  });
+
+  it("therapy recorded after the draft's authoredOn but before the signature is prior", async () => {
+    const res = await postHook(app, ORDER_SIGN, buildHookRequest({ orders: [buildTecartusOrder({ authoredOn: '2026-05-20' })], record: eligibleMantleCellRecord({ procedures: [buildProcedure({ code: cpt('38228'), performedDateTime: '2026-06-01' })] }) }));
+    assert.equal(coverageInformationFor(res.body, ORDER)!.covered, 'not-covered');
   });
 
   it('TIL therapy (lifileucel, ICD-10-PCS XW033L7) is not CAR-T', async () => {

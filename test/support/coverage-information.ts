@@ -47,6 +47,7 @@ export interface CardView {
   detail: string;
   indicator: string;
   topic: string;
+  overrideReasons: { code: string; display?: string }[];
 }
 
 export function cardsOf(body: Json): CardView[] {
@@ -55,5 +56,6 @@ export function cardsOf(body: Json): CardView[] {
     detail: (c['detail'] as string | undefined) ?? '',
     indicator: c['indicator'] as string,
     topic: ((c['source'] as Json)['topic'] as Json)['code'] as string,
+    overrideReasons: ((c['overrideReasons'] as { code: string; display?: string }[] | undefined) ?? []).map(({ code, display }) => ({ code, display })),
   }));
 }

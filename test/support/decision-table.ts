@@ -82,7 +82,7 @@ export function decisionTableCases(): DecisionCase[] {
       record: eligibleMantleCellRecord({ encounter: outpatientEncounter }),
       order: buildTecartusOrder(),
       encounterId: outpatientEncounter.id!,
-      covered: 'covered',
+      covered: 'conditional',
       reasons: ['pa-required', 'outpatient-attestation'],
     },
     {

@@ -1,5 +1,17 @@
-import type { Condition, Coverage, Encounter, FhirResource, MedicationAdministration, MedicationRequest, MedicationStatement, Patient, Procedure } from 'fhir/r4.js';
-import { buildCondition, buildCoverage, buildPatient, clinicalStatus, icd10cm, searchset } from './fhir-factories.js';
+import type {
+  Condition,
+  Coverage,
+  Encounter,
+  FhirResource,
+  MedicationAdministration,
+  MedicationRequest,
+  MedicationStatement,
+  Observation,
+  Patient,
+  Procedure,
+  ServiceRequest,
+} from 'fhir/r4.js';
+import { buildCondition, buildCoverage, buildPatient, clinicalStatus, coding, concept, icd10cm, searchset } from './fhir-factories.js';
 
 /** A patient's record as the tests describe it; turned into prefetch or served by a FHIR server. */
 export interface TestRecord {
@@ -11,6 +23,10 @@ export interface TestRecord {
   medicationRequests?: MedicationRequest[];
   medicationAdministrations?: MedicationAdministration[];
   medicationStatements?: MedicationStatement[];
+  serviceRequests?: ServiceRequest[];
+  observations?: Observation[];
+  /** Earlier encounters (not the encounter of the call). */
+  encounters?: Encounter[];
 }
 
 /** An adult with relapsed mantle cell lymphoma, an active Coverage and no CAR-T history: Tecartus is covered with PA. */
@@ -27,10 +43,15 @@ export function eligibleMantleCellRecord(overrides: TestRecord = {}): TestRecord
   };
 }
 
-/** An adult with relapsed B-cell precursor ALL (ICD-10-CM C91.02) and no CAR-T history. */
+/** An adult with relapsed B-cell precursor ALL (ICD-10-CM C91.02 with SNOMED CT 277571004 for the lineage) and no CAR-T history. */
 export function eligibleBCellAllRecord(overrides: TestRecord = {}): TestRecord {
   return eligibleMantleCellRecord({
-    conditions: [buildCondition({ code: icd10cm('C91.02', 'Acute lymphoblastic leukemia, in relapse'), clinicalStatus: clinicalStatus('active') })],
+    conditions: [
+      buildCondition({
+        code: concept(coding('icd10cm', 'C91.02', 'Acute lymphoblastic leukemia, in relapse'), coding('snomed', '277571004', 'B-cell acute lymphoblastic leukemia')),
+        clinicalStatus: clinicalStatus('active'),
+      }),
+    ],
     ...overrides,
   });
 }
@@ -41,7 +62,7 @@ export function asPrefetch(record: TestRecord): Record<string, FhirResource | nu
   if (record.patient !== undefined) prefetch['patient'] = record.patient;
   if (record.coverage !== undefined) prefetch['coverage'] = searchset(record.coverage);
   if (record.encounter !== undefined) prefetch['encounter'] = record.encounter;
-  for (const key of ['conditions', 'procedures', 'medicationRequests', 'medicationAdministrations', 'medicationStatements'] as const) {
+  for (const key of ['conditions', 'procedures', 'medicationRequests', 'medicationAdministrations', 'medicationStatements', 'serviceRequests', 'observations', 'encounters'] as const) {
     const list = record[key];
     if (list !== undefined) prefetch[key] = searchset(list);
   }
@@ -59,5 +80,8 @@ export function recordResources(record: TestRecord): FhirResource[] {
     ...(record.medicationRequests ?? []),
     ...(record.medicationAdministrations ?? []),
     ...(record.medicationStatements ?? []),
+    ...(record.serviceRequests ?? []),
+    ...(record.observations ?? []),
+    ...(record.encounters ?? []),
   ];
 }

@@ -32,6 +32,9 @@ export interface TestApp {
   readonly store: DecisionStore;
 }
 
+/** The time of the test calls: midday on the factories' order date (2026-06-15) in the plan's time zone. */
+export const TEST_CALL_TIME = '2026-06-15T16:00:00Z';
+
 /** The real app, in-process, with logs captured. `env` sets configuration as environment variables would. */
 export function createTestApp(env: Record<string, string> = {}, overrides: Partial<AppDependencies> = {}): TestApp {
   // An in-memory decision store unless a test names one: tests never write to ./data.
@@ -45,7 +48,10 @@ export function createTestApp(env: Record<string, string> = {}, overrides: Parti
   });
   const logger = createLogger(config.logLevel, sink);
   const store = overrides.store ?? createDecisionStore(config.database, logger);
-  const app = createApp({ config, logger, policy: testPolicy(), discovery: testDiscovery(), ...overrides, store });
+  // Decisions are judged on a fixed call day (the order date of the factories), so tests do not change with the calendar.
+  // Apps that verify JWTs keep the wall clock: the test tokens are signed now.
+  const now = env['CDS_CLIENTS_FILE'] ? undefined : () => new Date(TEST_CALL_TIME);
+  const app = createApp({ config, logger, policy: testPolicy(), discovery: testDiscovery(), ...(now ? { now } : {}), ...overrides, store });
   return { app, config, logs, store };
 }
 

@@ -1,20 +1,23 @@
-import { ageRangeOn, formatDay, formatPartialDate, parseFhirDate } from '../../fhir/dates.js';
+import { ageRangeOn, compareDays, formatDay, formatPartialDate, parseFhirDate } from '../../fhir/dates.js';
 import { referenceTo } from '../../fhir/references.js';
 import { unavailableAmong, type AssessmentContext, type CriterionAssessment } from '../assessment-context.js';
 import type { Evidence, Finding } from '../decision.js';
 import { fillText } from '../evidence.js';
 
 /**
- * Criterion 2: the member is 18 years of age or older on the order date. A
- * partial birth date (year, or year-month) decides the question when every day
- * it can stand for gives the same answer.
+ * Criterion 2: the member is 18 years of age or older, judged on the planned
+ * date of service when the order gives one, else on the order date (policy
+ * issue 10, rule 3): a member who turns 18 before the planned infusion meets
+ * it. A partial birth date (year, or year-month) decides the question when
+ * every day it can stand for gives the same answer.
  */
 export function assessAge(context: AssessmentContext): CriterionAssessment {
-  const { policy, record, orderDay } = context;
+  const { policy, record, serviceDay } = context;
   const minimum = policy.definition.thresholds.minimumAgeYears;
   const texts = policy.definition.evidenceText;
   const patient = record.patient;
-  const orderDate = formatDay(orderDay);
+  const orderDate = formatDay(serviceDay);
+  const onWhat = compareDays(serviceDay, context.orderDay) === 0 ? 'the order date' : 'the planned infusion date';
 
   const unknown = (note: string, evidence: Evidence[]): CriterionAssessment => {
     const blockedBy = unavailableAmong(context, ['patient']);
@@ -30,11 +33,11 @@ export function assessAge(context: AssessmentContext): CriterionAssessment {
   const reference = referenceTo(patient);
   if (!birth) return unknown(texts.birthDateMissing, [{ reference, description: `Patient ${reference}: no birth date` }]);
 
-  const { min, max } = ageRangeOn(birth, orderDay);
+  const { min, max } = ageRangeOn(birth, serviceDay);
   const birthDate = formatPartialDate(birth);
   const age = min === max ? String(min) : `${min} or ${max}`;
-  const evidence: Evidence = { reference, description: `Patient birth date ${birthDate}, age ${age} on ${orderDate}`, date: birthDate };
-  const note = fillText(texts.ageOnDate, { birthDate, age, orderDate });
+  const evidence: Evidence = { reference, description: `Patient birth date ${birthDate}, age ${age} on ${onWhat} ${orderDate}`, date: birthDate };
+  const note = fillText(texts.ageOnDate, { birthDate, age, orderDate, onWhat });
 
   if (min >= minimum) return { result: { criterion: 'age', status: 'met', evidence: [evidence] }, findings: [] };
   if (max < minimum) {
@@ -43,9 +46,9 @@ export function assessAge(context: AssessmentContext): CriterionAssessment {
       determination: policy.definition.findings['age-under-18'].determination,
       evidence: [evidence],
       notes: [note],
-      facts: { age },
+      facts: { age, onWhat },
     };
     return { result: { criterion: 'age', status: 'not-met', finding: 'age-under-18', evidence: [evidence] }, findings: [finding] };
   }
-  return unknown(fillText(texts.birthDatePartial, { birthDate, orderDate }), [evidence]);
+  return unknown(fillText(texts.birthDatePartial, { birthDate, orderDate, onWhat }), [evidence]);
 }

@@ -1,106 +1,96 @@
-import type { CodeableConcept, FhirResource, Medication, Reference, Resource } from 'fhir/r4.js';
-import { administrationDate, conditionDate, procedureDate, requestDate, showDate, statementDate } from '../../fhir/clinical-dates.js';
+import type { Condition } from 'fhir/r4.js';
+import { showDate } from '../../fhir/clinical-dates.js';
 import { codingsOf, textsOf } from '../../fhir/codes.js';
 import { daysBetween, latestDay, type PartialDate } from '../../fhir/dates.js';
 import type { RecordPart } from '../../fhir/patient-record.js';
-import { referenceTo, resolveMedication } from '../../fhir/references.js';
 import { onOrBefore, unavailableAmong, type AssessmentContext, type CriterionAssessment } from '../assessment-context.js';
+import { readCarTText } from '../read-text.js';
 import type { Evidence, Finding } from '../decision.js';
 import { codedEvidence, textEvidence } from '../evidence.js';
-import { isNotEvidence } from './qualifying-diagnosis.js';
-
-/** Which record statuses prove CAR-T was given (`strong`), hint at it (`weak`), or prove nothing. */
-const PROCEDURE_STRENGTH: Record<string, Strength> = { completed: 'strong', stopped: 'weak', 'in-progress': 'weak', 'on-hold': 'weak', unknown: 'weak' };
-const ADMINISTRATION_STRENGTH: Record<string, Strength> = { completed: 'strong', stopped: 'weak', 'in-progress': 'weak', 'on-hold': 'weak', unknown: 'weak' };
-/** A MedicationStatement counts unless the patient did not take it or only intends to. */
-const STATEMENT_NOT_EVIDENCE = new Set(['not-taken', 'intended', 'entered-in-error']);
-/** Completed orders were given; other active CAR-T orders are a weaker sign; stopped or cancelled orders gave nothing. */
-const REQUEST_STRENGTH: Record<string, Strength> = { completed: 'strong', active: 'weak', 'on-hold': 'weak' };
-
-type Strength = 'strong' | 'weak';
-
-/** The table's own entries only: a status such as "constructor" must not find Object.prototype's. */
-function strengthOf(table: Record<string, Strength>, status: string | undefined): Strength | undefined {
-  return typeof status === 'string' && Object.hasOwn(table, status) ? table[status] : undefined;
-}
+import { treatmentHistory, type HistoryEntry } from '../treatment-history.js';
 
 /** Where prior CAR-T shows; `medications`: the Medications history entries reference, where the product's code may be. */
-const HISTORY_PARTS: readonly RecordPart[] = ['procedures', 'medicationAdministrations', 'medicationStatements', 'medicationRequests', 'conditions', 'medications'];
+const HISTORY_PARTS: readonly RecordPart[] = [
+  'procedures',
+  'medicationAdministrations',
+  'medicationStatements',
+  'medicationRequests',
+  'serviceRequests',
+  'conditions',
+  'observations',
+  'encounters',
+  'medications',
+];
 
 /**
  * Limitation: one infusion in a lifetime; no Tecartus after any prior CAR-T
- * therapy, trial products included. Strong evidence makes the order not
- * covered; weaker signs (harvests long before, stopped administrations,
- * history of other cellular therapy, another active CAR-T order) ask for review.
+ * therapy, trial products included (policy issue 10, rule 1).
+ * - `prior-car-t` (not covered) only on coded proof: a CAR-T product given
+ *   (administration, statement, completed order), a CAR-T administration
+ *   procedure code, or ICD-10-CM Z92.850.
+ * - `possible-prior-car-t` (review) on every weaker sign: CAR-T named in
+ *   text only, a stopped or unknown administration, another open CAR-T order,
+ *   a collection long before the call with nothing after it, other cellular
+ *   therapy history, CRS or ICANS no other therapy explains.
+ * "Prior" means on or before the call; the current course (this call's
+ * orders, their order set and what carries them out) is never prior.
  */
 export function findPriorCarT(context: AssessmentContext): CriterionAssessment {
+  const { policy, record } = context;
+  const sets = policy.codeSets;
   const strong: Evidence[] = [];
   const weak: Evidence[] = [];
-  const add = (strength: Strength, evidence: Evidence) => (strength === 'strong' ? strong : weak).push(evidence);
-  const { policy, record, orderDay } = context;
-  const sets = policy.codeSets;
-  const isDraft = (r: FhirResource) => context.draftOrderRefs.has(referenceTo(r));
-  const prior = (d: PartialDate | undefined) => onOrBefore(d, orderDay);
+  const crsExplained = crsExplainedByOtherTherapy(context);
 
-  for (const p of record.procedures) {
-    if (isDraft(p) || !prior(procedureDate(p))) continue;
-    const strength = strengthOf(PROCEDURE_STRENGTH, p.status);
-    if (!strength) continue;
-    const date = showDate(procedureDate(p));
-    const qualifier = strength === 'weak' ? `status ${p.status}` : undefined;
-    const codings = codingsOf(p.code);
+  for (const entry of treatmentHistory(policy, record)) {
+    if (context.course.has(entry.resource) || !onOrBefore(entry.date, context.callDay)) continue;
+    const date = showDate(entry.date);
+    const codings = codingsOf(...entry.concepts);
+
     const administered = sets.carTAdministration.matchAny(codings);
     const product = administered ? undefined : sets.carTProduct.matchAny(codings);
-    if (administered || product) {
+    const carT = administered ?? product;
+    if (carT) {
       const label = administered ? sets.carTAdministration.label : `${sets.carTProduct.label} (${product!.entry.display})`;
-      add(strength, codedEvidence(p, (administered ?? product)!, label, date, qualifier));
+      if (entry.kind === 'action' || entry.kind === 'order') {
+        const qualifier = qualifierOf(entry);
+        (entry.happened === 'given' ? strong : weak).push(codedEvidence(entry.resource, carT, label, date, qualifier));
+      } else {
+        weak.push(codedEvidence(entry.resource, carT, label, date, `recorded on ${article(entry.kind)}`));
+      }
+      continue;
+    }
+    const history = sets.carTHistory.matchAny(codings);
+    if (history) {
+      (entry.kind === 'condition' ? strong : weak).push(codedEvidence(entry.resource, history, sets.carTHistory.label, date));
       continue;
     }
     const harvest = sets.carTHarvestOrPreparation.matchAny(codings);
-    const text = carTText(context, textsOf(p.code));
-    const isHarvestText = text !== undefined && matchesAny(policy.text.carTHarvestOrPreparation, text);
-    if (harvest || isHarvestText) {
-      if (!harvestPredatesCourse(context, procedureDate(p, 'latest'))) continue;
-      const label = `${sets.carTHarvestOrPreparation.label} more than ${policy.definition.thresholds.harvestBelongsToCourseDays} days before the order, or undated`;
-      weak.push(harvest ? codedEvidence(p, harvest, label, showDate(procedureDate(p, 'latest'))) : textEvidence(p, text!, label, showDate(procedureDate(p, 'latest'))));
+    if (harvest && (entry.kind === 'action' || entry.kind === 'order')) {
+      if (entry.happened === 'given' && harvestPredatesCourse(context, entry.latestDate)) weak.push(codedEvidence(entry.resource, harvest, harvestLabel(context), showDate(entry.latestDate)));
       continue;
     }
-    if (text !== undefined && !matchesAny(policy.text.notCarTTherapy, text)) add(strength, textEvidence(p, text, 'CAR-T named in free text', date, qualifier));
-  }
+    if (entry.kind === 'condition') {
+      const cellular = sets.cellularTherapyHistory.matchAny(codings);
+      if (cellular) {
+        weak.push(codedEvidence(entry.resource, cellular, sets.cellularTherapyHistory.label, date));
+        continue;
+      }
+      const crs = sets.crsOrIcans.matchAny(codings);
+      if (crs) {
+        if (!crsExplained && !explainsItself(context, entry.resource as Condition)) weak.push(codedEvidence(entry.resource, crs, `${crs.entry.display}: a sign of earlier immune effector cell therapy`, date));
+        continue;
+      }
+    }
 
-  for (const a of record.medicationAdministrations) {
-    if (isDraft(a) || !prior(administrationDate(a))) continue;
-    const strength = strengthOf(ADMINISTRATION_STRENGTH, a.status);
-    if (!strength) continue;
-    const e = productEvidence(context, a, a.medicationCodeableConcept, a.medicationReference, a, showDate(administrationDate(a)), strength === 'weak' ? `status ${a.status}` : undefined);
-    if (e) add(strength, e);
-  }
-
-  for (const s of record.medicationStatements) {
-    if (isDraft(s) || STATEMENT_NOT_EVIDENCE.has(s.status) || !prior(statementDate(s))) continue;
-    const e = productEvidence(context, s, s.medicationCodeableConcept, s.medicationReference, s, showDate(statementDate(s)), undefined);
-    if (e) strong.push(e);
-  }
-
-  for (const r of record.medicationRequests) {
-    if (isDraft(r) || !prior(requestDate(r))) continue;
-    const strength = strengthOf(REQUEST_STRENGTH, r.status);
-    if (!strength) continue;
-    const qualifier = strength === 'strong' ? 'order completed' : `another ${r.status} CAR-T order`;
-    const e = productEvidence(context, r, r.medicationCodeableConcept, r.medicationReference, r, showDate(requestDate(r)), qualifier);
-    if (e) add(strength, e);
-  }
-
-  for (const c of record.conditions) {
-    if (isNotEvidence(c) || !prior(conditionDate(c))) continue;
-    const codings = codingsOf(c.code);
-    const history = sets.carTHistory.matchAny(codings);
-    if (history) {
-      strong.push(codedEvidence(c, history, sets.carTHistory.label, showDate(conditionDate(c))));
+    const text = readCarTText(policy, entry.texts);
+    if (!text) continue;
+    if (text.kind === 'harvest') {
+      if (entry.happened === 'given' && harvestPredatesCourse(context, entry.latestDate)) weak.push(textEvidence(entry.resource, text.quote, harvestLabel(context), showDate(entry.latestDate)));
       continue;
     }
-    const other = sets.cellularTherapyHistory.matchAny(codings);
-    if (other) weak.push(codedEvidence(c, other, sets.cellularTherapyHistory.label, showDate(conditionDate(c))));
+    const label = text.kind === 'other-car-cells' ? 'a chimeric antigen receptor cell product named in free text' : 'CAR-T named in free text';
+    weak.push(textEvidence(entry.resource, text.quote, label, date, qualifierOf(entry)));
   }
 
   const definition = policy.definition.findings;
@@ -119,37 +109,51 @@ export function findPriorCarT(context: AssessmentContext): CriterionAssessment {
   return { result: { criterion: 'no-prior-car-t', status: 'met', evidence: [] }, findings: [] };
 }
 
-/** A CAR-T product on a medication record: by code (HCPCS, RxNorm, NDC), else by free text (trial products). */
-function productEvidence(
-  context: AssessmentContext,
-  resource: FhirResource,
-  concept: CodeableConcept | undefined,
-  reference: Reference | undefined,
-  container: { contained?: Resource[] | undefined },
-  date: string | undefined,
-  qualifier: string | undefined,
-): Evidence | undefined {
-  const { policy, record } = context;
-  const medication: Medication | undefined = resolveMedication(reference, container, record.medications);
-  const codings = codingsOf(concept, medication?.code);
-  const coded = policy.codeSets.carTProduct.matchAny(codings);
-  if (coded) return codedEvidence(resource, coded, `${policy.codeSets.carTProduct.label} (${coded.entry.display})`, date, qualifier);
-  const texts = [...textsOf(concept, medication?.code)];
-  if (typeof reference?.display === 'string') texts.push(reference.display);
-  const text = carTText(context, texts);
-  return text === undefined ? undefined : textEvidence(resource, text, 'CAR-T named in free text', date, qualifier);
+function qualifierOf(entry: HistoryEntry): string | undefined {
+  if (entry.happened === 'ordered') return `another ${entry.status ?? 'open'} CAR-T order`;
+  if (entry.happened === 'uncertain') return `status ${entry.status ?? 'unknown'}`;
+  if (entry.kind === 'order') return 'order completed';
+  return undefined;
 }
 
-function carTText(context: AssessmentContext, texts: readonly string[]): string | undefined {
-  return texts.find((t) => matchesAny(context.policy.text.carT, t));
+function article(kind: HistoryEntry['kind']): string {
+  return kind === 'observation' ? 'an Observation' : kind === 'encounter' ? "an earlier encounter's reason" : `a ${kind}`;
 }
 
-function matchesAny(patterns: readonly RegExp[], text: string): boolean {
-  return patterns.some((r) => r.test(text));
+function harvestLabel(context: AssessmentContext): string {
+  return `${context.policy.codeSets.carTHarvestOrPreparation.label} more than ${context.policy.definition.thresholds.harvestBelongsToCourseDays} days before the call, with no infusion after it, or undated`;
 }
 
-/** Harvest and preparation within the window before the order belong to this course (Q2053 includes leukapheresis). */
+/** A harvest or preparation within the window before the call belongs to this course (Q2053 includes leukapheresis). */
 function harvestPredatesCourse(context: AssessmentContext, date: PartialDate | undefined): boolean {
   if (date === undefined) return true;
-  return daysBetween(latestDay(date), context.orderDay) > context.policy.definition.thresholds.harvestBelongsToCourseDays;
+  return daysBetween(latestDay(date), context.callDay) > context.policy.definition.thresholds.harvestBelongsToCourseDays;
+}
+
+/**
+ * CRS and ICANS follow bispecific antibodies (blinatumomab) and engineered
+ * TCR products too: when the record shows one of those given, CRS or ICANS
+ * is not a sign of CAR-T.
+ */
+function crsExplainedByOtherTherapy(context: AssessmentContext): boolean {
+  const { policy, record } = context;
+  const names = policy.terms.crsExplainedBy;
+  const medicationRecords = [...record.medicationAdministrations, ...record.medicationStatements, ...record.medicationRequests];
+  for (const r of medicationRecords) {
+    if (r.status === 'entered-in-error' || r.status === 'not-done' || r.status === 'not-taken' || r.status === 'cancelled') continue;
+    const concept = r.medicationCodeableConcept;
+    if (concept && policy.codeSets.notCarTCellTherapy.matchAny(codingsOf(concept))) return true;
+    const texts = [...textsOf(concept), ...(typeof r.medicationReference?.display === 'string' ? [r.medicationReference.display] : [])];
+    if (texts.some((t) => names.test(t))) return true;
+  }
+  for (const p of record.procedures) if (textsOf(p.code).some((t) => names.test(t))) return true;
+  // An adverse-effect diagnosis naming the drug ("Adverse effect of blinatumomab").
+  for (const c of record.conditions) if (textsOf(c.code).some((t) => names.test(t))) return true;
+  return false;
+}
+
+/** A CRS Condition whose own words name its cause ("CRS after blinatumomab"). */
+function explainsItself(context: AssessmentContext, condition: Condition): boolean {
+  const notes = Array.isArray(condition.note) ? condition.note.map((n) => n.text ?? '') : [];
+  return [...textsOf(condition.code), ...notes].some((t) => context.policy.terms.crsExplainedBy.test(t));
 }

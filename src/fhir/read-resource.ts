@@ -1,0 +1,104 @@
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { FhirResource } from 'fhir/r4.js';
+import { z } from 'zod';
+import { RESOURCE_SHAPES } from './resource-shapes.js';
+
+/** A resource as the service reads it, and what in it could not be read. */
+export interface ResourceReading {
+  readonly resource: FhirResource;
+  /** One sentence per element left out, e.g. `Condition/c1: code.coding[0].code must be a string`. */
+  readonly problems: readonly string[];
+}
+
+type JsonSchema = { type?: string; properties?: Record<string, JsonSchema>; items?: JsonSchema };
+
+/**
+ * Reads FHIR resources the way EHRs really send them (policy issue 10, rule 7):
+ * - where R4 wants an array and one object (or value) arrives, it is read as a
+ *   one-item array (the CDS Hooks Sandbox sends MedicationRequest.category so);
+ * - an element the service reads with the wrong JSON type is left out and
+ *   reported, so the part of the record it belongs to is unreadable for the
+ *   criteria that need it, never a 400 for the whole call or a crash;
+ * - nothing is changed in place: a resource that needs no change is returned
+ *   as it came, others as a copy (the order the EHR sent is echoed unchanged).
+ * The shapes are the zod schemas of resource-shapes.ts, compiled once to JSON
+ * Schema and checked by Ajv (a standard validator that does not copy).
+ */
+export class ResourceReader {
+  readonly #schemas = new Map<string, JsonSchema>();
+  readonly #validators = new Map<string, ValidateFunction>();
+
+  constructor() {
+    const ajv = new Ajv({ allErrors: true, strict: false });
+    for (const [type, shape] of Object.entries(RESOURCE_SHAPES)) {
+      const schema = z.toJSONSchema(shape, { target: 'draft-7', io: 'input', unrepresentable: 'any' }) as JsonSchema;
+      this.#schemas.set(type, schema);
+      this.#validators.set(type, ajv.compile(schema));
+    }
+  }
+
+  /** Reads one resource; undefined when the value is not a FHIR resource at all (no resourceType). */
+  read(value: unknown): ResourceReading | undefined {
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
+    const type = (value as { resourceType?: unknown }).resourceType;
+    if (typeof type !== 'string' || type === '') return undefined;
+    const schema = this.#schemas.get(type);
+    const validate = this.#validators.get(type);
+    if (!schema || !validate) return { resource: value as FhirResource, problems: [] };
+    const conformed = conform(schema, value) as Record<string, unknown>;
+    if (validate(conformed)) return { resource: conformed as unknown as FhirResource, problems: [] };
+    // Leave out each top-level element that holds a malformed value; the rest of the resource is read.
+    const errors = validate.errors ?? [];
+    const bad = new Set(errors.map((e) => topElement(e)).filter((k): k is string => k !== undefined));
+    const kept = Object.fromEntries(Object.entries(conformed).filter(([k]) => !bad.has(k)));
+    const name = `${type}/${typeof conformed['id'] === 'string' ? conformed['id'] : '(no id)'}`;
+    const problems = [...new Map(errors.map((e) => [topElement(e), `${name}: ${describe(e)}`])).values()];
+    return { resource: kept as unknown as FhirResource, problems };
+  }
+}
+
+/** Wraps single values where the schema wants an array; returns the same object when nothing changed. */
+function conform(schema: JsonSchema, value: unknown): unknown {
+  if (schema.type === 'array' && schema.items) {
+    const list = Array.isArray(value) ? value : value === undefined || value === null ? value : [value];
+    if (!Array.isArray(list)) return list;
+    let copy: unknown[] | undefined;
+    list.forEach((item, i) => {
+      const c = conform(schema.items!, item);
+      if (c !== item) (copy ??= [...list])[i] = c;
+    });
+    return copy ?? list;
+  }
+  if (schema.type === 'object' && schema.properties && value !== null && typeof value === 'object' && !Array.isArray(value)) {
+    const object = value as Record<string, unknown>;
+    let copy: Record<string, unknown> | undefined;
+    for (const [key, sub] of Object.entries(schema.properties)) {
+      if (!Object.hasOwn(object, key)) continue;
+      const c = conform(sub, object[key]);
+      if (c !== object[key]) (copy ??= { ...object })[key] = c;
+    }
+    return copy ?? object;
+  }
+  return value;
+}
+
+function topElement(error: ErrorObject): string | undefined {
+  return error.instancePath.split('/')[1];
+}
+
+/** `code.coding[0].code must be a string`, in plain words. */
+function describe(error: ErrorObject): string {
+  const path = error.instancePath
+    .split('/')
+    .slice(1)
+    .map((p) => (/^\d+$/.test(p) ? `[${p}]` : `.${p}`))
+    .join('')
+    .replace(/^\./, '');
+  const expected = typeof error.params['type'] === 'string' ? `must be ${article(error.params['type'])}` : (error.message ?? 'is malformed');
+  return `${path || 'the resource'} ${expected}`;
+}
+
+function article(type: string): string {
+  const word = type === 'object' ? 'a JSON object' : type === 'array' ? 'an array' : type === 'integer' ? 'a whole number' : `a ${type}`;
+  return word;
+}
