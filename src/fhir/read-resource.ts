@@ -94,7 +94,8 @@ function describe(error: ErrorObject): string {
     .map((p) => (/^\d+$/.test(p) ? `[${p}]` : `.${p}`))
     .join('')
     .replace(/^\./, '');
-  const expected = typeof error.params['type'] === 'string' ? `must be ${article(error.params['type'])}` : (error.message ?? 'is malformed');
+  const expected =
+    typeof error.params['type'] === 'string' ? `must be ${article(error.params['type'])}` : error.keyword === 'pattern' ? 'is not a FHIR date (YYYY-MM-DD)' : (error.message ?? 'is malformed');
   return `${path || 'the resource'} ${expected}`;
 }
 

@@ -23,6 +23,8 @@ const Reference = object({ reference: str.optional(), display: str.optional(), i
 const Period = object({ start: str.optional(), end: str.optional() });
 const Quantity = object({ value: num.optional(), unit: str.optional(), code: str.optional(), system: str.optional() });
 const Annotation = object({ text: str.optional() });
+/** A FHIR date or dateTime: YYYY, YYYY-MM or YYYY-MM-DD, optionally followed by a time. */
+const fhirDate = z.string().regex(/^\d{4}(-\d{2}(-\d{2})?)?([T ].*)?$/);
 
 /** An extension inside a CodeableConcept or another extension: the service reads its url and value only. */
 const InnerExtension = object({ url: str.optional(), valueCoding: Coding.optional(), valueReference: Reference.optional() });
@@ -90,7 +92,8 @@ export const RESOURCE_SHAPES: Readonly<Record<string, z.ZodType>> = {
     occurrenceTiming: Timing.optional(),
   }),
   Medication,
-  Patient: object({ ...domain, birthDate: str.optional(), deceasedBoolean: bool.optional(), deceasedDateTime: str.optional() }),
+  // A birth date that is no FHIR date is unreadable data, not a missing one (a time after it is read for its date).
+  Patient: object({ ...domain, birthDate: fhirDate.optional(), deceasedBoolean: bool.optional(), deceasedDateTime: str.optional() }),
   Coverage: object({
     ...domain,
     subscriberId: str.optional(),

@@ -38,7 +38,8 @@ export function matchPolicyOrder(order: FhirResource, policy: CompiledPolicy, me
   // Only an order with no standard code at all: "tocilizumab (RxNorm) for Tecartus CRS" is another drug.
   const byWords = (...concepts: (CodeableConcept | undefined)[]): PolicyOrderMatch => {
     if (codingsOf(...concepts).some((c) => policy.aliases.keyOf(c.system) !== undefined)) return { kind: 'no-match' };
-    const text = textsOf(...concepts).find((t) => policy.policyProductName.test(t));
+    // "Tecartus evaluation", "referral for Tecartus": a consultation about the drug, not an order for it.
+    const text = textsOf(...concepts).find((t) => policy.policyProductName.test(t) && !policy.terms.notTherapyContext.test(t));
     return text === undefined ? { kind: 'no-match' } : { kind: 'match', text, identifiedBy: 'text-or-local-code' };
   };
   if (order.resourceType === 'MedicationRequest') {

@@ -92,6 +92,7 @@ export const TERM_LIST_NAMES = [
   'diagnosisUncertain',
   'outpatientSetting',
   'inpatientSetting',
+  'otherIndications',
 ] as const;
 export type TermListName = (typeof TERM_LIST_NAMES)[number];
 export type TermListDefinition = z.infer<typeof TermListDefinition>;

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
   buildCondition,
+  buildTecartusOrder,
   clinicalStatus,
   coding,
   concept,
@@ -14,6 +15,8 @@ import { judge } from './judge.js';
 
 const { app } = createTestApp();
 const relapse = clinicalStatus('relapse');
+/** ALL coded in ICD-10-CM with its B-cell precursor lineage coded beside it (SNOMED CT 277571004). */
+const bAll = (icd: string) => concept(coding('icd10cm', icd), coding('snomed', '277571004', 'B-cell acute lymphoblastic leukemia'));
 
 describe('Criterion 1: diagnosed with relapsed or refractory mantle cell lymphoma or B-cell precursor ALL', () => {
   it('relapsed mantle cell lymphoma (ICD-10-CM C83.18, clinical status relapse) in an adult is covered with prior authorization', async () => {
@@ -43,10 +46,23 @@ describe('Criterion 1: diagnosed with relapsed or refractory mantle cell lymphom
     assert.equal(info.covered, 'covered');
   });
 
-  it('B-cell precursor ALL in relapse (ICD-10-CM C91.02) qualifies; ICD-10-CM cannot show lineage, so the Instructions card asks for it', async () => {
-    const { info, cards } = await judge(app, { conditions: [buildCondition({ code: icd10cm('C91.02') })] });
+  it('ALL in relapse (ICD-10-CM C91.02) alone does not show B-cell precursor lineage: lineage-undocumented (conditional), and the card asks for the report', async () => {
+    const { info, findings } = await judge(app, { conditions: [buildCondition({ code: icd10cm('C91.02') })] });
+    assert.equal(info.covered, 'conditional');
+    assert.deepEqual(info.reasons, ['pa-required', 'lineage-undocumented']);
+    assert.match(findings[0]!.summary, /B-cell precursor lineage of the ALL is not documented/);
+    assert.match(findings[0]!.detail, /flow cytometry or pathology report/);
+  });
+
+  it('C91.02 with B-cell precursor lineage in its own words qualifies', async () => {
+    const { info } = await judge(app, { conditions: [buildCondition({ code: { ...icd10cm('C91.02'), text: 'B-cell precursor ALL, in relapse' } })] });
     assert.equal(info.covered, 'covered');
-    assert.match(cards.find((c) => c.topic === 'coverage-info')!.detail, /B-cell precursor lineage/);
+  });
+
+  it('C91.02 with ICD-O-3 9811/3 in the mCODE histology extension qualifies', async () => {
+    const histology = { url: 'http://hl7.org/fhir/us/mcode/StructureDefinition/mcode-histology-morphology-behavior', valueCodeableConcept: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/icd-o-3', code: '9811/3' }] } };
+    const { info } = await judge(app, { conditions: [buildCondition({ code: icd10cm('C91.02'), extension: [histology] })] });
+    assert.equal(info.covered, 'covered');
   });
 
   it('B-cell ALL coded in SNOMED CT (277571004) with clinical status relapse qualifies', async () => {
@@ -54,26 +70,35 @@ describe('Criterion 1: diagnosed with relapsed or refractory mantle cell lymphom
     assert.equal(info.covered, 'covered');
   });
 
-  it('ALL coded in SNOMED CT without lineage (91857003) qualifies like C91.0-', async () => {
+  it('ALL coded in SNOMED CT without lineage (91857003) is like C91.0-: lineage-undocumented', async () => {
     const { info } = await judge(app, { conditions: [buildCondition({ code: snomed('91857003'), clinicalStatus: clinicalStatus('recurrence') })] });
-    assert.equal(info.covered, 'covered');
+    assert.equal(info.covered, 'conditional');
+    assert.deepEqual(info.reasons, ['pa-required', 'lineage-undocumented']);
   });
 
-  it('a record that explicitly says T-cell ALL does not qualify', async () => {
+  it('a record that says T-cell ALL does not qualify, and the card names the diagnosis found and what would qualify', async () => {
     const { info, findings } = await judge(app, {
       conditions: [buildCondition({ code: { ...icd10cm('C91.02'), text: 'T-cell acute lymphoblastic leukemia, relapsed' } })],
     });
     assert.equal(info.covered, 'conditional');
     assert.deepEqual(info.reasons, ['pa-required', 'diagnosis-not-qualifying']);
-    assert.match(findings[0]!.detail, /recorded as T-cell lineage/);
+    assert.match(findings[0]!.detail, /The record shows T-cell \(T-lymphoblastic\) acute lymphoblastic leukemia, which the policy does not cover/);
+    assert.match(findings[0]!.detail, /relapsed or refractory B-cell precursor acute lymphoblastic leukemia/);
   });
 
-  it('C91.0- qualifies when the record says B-cell lineage even if another entry mentions T cells', async () => {
+  it('T lineage anywhere in the record does not qualify, even beside an entry that says B-cell precursor', async () => {
     const { info } = await judge(app, {
       conditions: [
         buildCondition({ code: { ...icd10cm('C91.02'), text: 'Precursor B-cell acute lymphoblastic leukemia' } }),
-        buildCondition({ code: { ...icd10cm('C91.00'), text: 'T-cell ALL (historical, outside lab)' } }),
+        buildCondition({ code: { ...icd10cm('C91.00'), text: 'T-cell ALL (outside lab)' } }),
       ],
+    });
+    assert.deepEqual(info.reasons, ['pa-required', 'diagnosis-not-qualifying']);
+  });
+
+  it('"CAR T-cell" in a note is not T-cell lineage', async () => {
+    const { info } = await judge(app, {
+      conditions: [buildCondition({ code: { ...icd10cm('C91.02'), text: 'B-ALL, in relapse' }, note: [{ text: 'Referred for CAR T-cell therapy evaluation' }] })],
     });
     assert.equal(info.covered, 'covered');
   });
@@ -86,12 +111,13 @@ describe('Criterion 1: diagnosed with relapsed or refractory mantle cell lymphom
     assert.equal(findings.length, 1);
     assert.equal(findings[0]!.topic, 'off-guideline');
     assert.match(findings[0]!.detail, /experimental\/investigational/);
-    assert.match(findings[0]!.detail, /No active Condition in the record carries a qualifying diagnosis/);
+    assert.match(findings[0]!.detail, /No active, confirmed Condition in the record carries a qualifying diagnosis/);
   });
 
-  it('lymphoblastic lymphoma (C83.50) is not B-cell precursor ALL under the policy', async () => {
-    const { info } = await judge(app, { conditions: [buildCondition({ code: icd10cm('C83.50'), clinicalStatus: relapse })] });
+  it('lymphoblastic lymphoma (C83.50) is not B-cell precursor ALL under the policy, and the card names it', async () => {
+    const { info, findings } = await judge(app, { conditions: [buildCondition({ code: icd10cm('C83.50'), clinicalStatus: relapse })] });
     assert.ok(info.reasons.includes('diagnosis-not-qualifying'));
+    assert.match(findings[0]!.detail, /The record shows lymphoblastic lymphoma, which the policy does not cover/);
   });
 
   it('no conditions at all: no qualifying diagnosis', async () => {
@@ -113,24 +139,41 @@ describe('Criterion 1: diagnosed with relapsed or refractory mantle cell lymphom
     }
   });
 
-  it('a diagnosis first recorded after the order date is not counted', async () => {
+  it('a diagnosis first recorded after the call is not counted', async () => {
     const { info } = await judge(app, { conditions: [buildCondition({ code: icd10cm('C83.10'), clinicalStatus: relapse, onsetDateTime: '2026-08-01' })] });
+    assert.ok(info.reasons.includes('diagnosis-not-qualifying'));
+  });
+
+  it("a diagnosis recorded after the draft's authoredOn but before the call counts", async () => {
+    const { info } = await judge(app, { conditions: [buildCondition({ code: icd10cm('C83.10'), clinicalStatus: relapse, onsetDateTime: '2026-06-10' })] }, buildTecartusOrder({ authoredOn: '2026-06-01' }));
+    assert.equal(info.covered, 'covered');
+  });
+
+  it('a provisional diagnosis is not established', async () => {
+    const { info } = await judge(app, { conditions: [buildCondition({ code: icd10cm('C83.10'), clinicalStatus: relapse, verificationStatus: verificationStatus('provisional') })] });
     assert.ok(info.reasons.includes('diagnosis-not-qualifying'));
   });
 });
 
 describe('Criterion 1: relapsed or refractory status (disease progression after the last regimen, or refractory/suboptimal response)', () => {
   it('C91.00 alone does not show relapsed or refractory disease (it also codes newly diagnosed ALL)', async () => {
-    const { info, findings } = await judge(app, { conditions: [buildCondition({ code: icd10cm('C91.00'), clinicalStatus: clinicalStatus('active') })] });
+    const { info, findings } = await judge(app, { conditions: [buildCondition({ code: bAll('C91.00'), clinicalStatus: clinicalStatus('active') })] });
     assert.equal(info.covered, 'conditional');
     assert.deepEqual(info.reasons, ['pa-required', 'rr-status-undocumented']);
     assert.equal(findings[0]!.topic, 'off-guideline');
     assert.match(findings[0]!.detail, /also codes newly diagnosed ALL/);
-    assert.match(findings[0]!.detail, /Condition C91\.00, acute lymphoblastic leukemia \(lineage not coded\)/);
+    assert.match(findings[0]!.detail, /Condition 277571004, B-cell precursor acute lymphoblastic leukemia/);
+    assert.match(findings[0]!.detail, /C91\.02/, 'relapse examples fit ALL');
+  });
+
+  it('the relapse examples on an MCL card fit MCL: no ALL code', async () => {
+    const { findings } = await judge(app, { conditions: [buildCondition({ code: icd10cm('C83.14'), clinicalStatus: clinicalStatus('active') })] });
+    assert.doesNotMatch(findings[0]!.detail, /C91/);
+    assert.match(findings[0]!.detail, /mantle cell lymphoma/);
   });
 
   it('C91.01 (in remission) is not relapsed or refractory on its own', async () => {
-    const { info } = await judge(app, { conditions: [buildCondition({ code: icd10cm('C91.01'), clinicalStatus: clinicalStatus('active') })] });
+    const { info } = await judge(app, { conditions: [buildCondition({ code: bAll('C91.01'), clinicalStatus: clinicalStatus('active') })] });
     assert.deepEqual(info.reasons, ['pa-required', 'rr-status-undocumented']);
   });
 
@@ -145,7 +188,7 @@ describe('Criterion 1: relapsed or refractory status (disease progression after 
   });
 
   it('clinical status recurrence is evidence of relapse', async () => {
-    const { info } = await judge(app, { conditions: [buildCondition({ code: icd10cm('C91.00'), clinicalStatus: clinicalStatus('recurrence') })] });
+    const { info } = await judge(app, { conditions: [buildCondition({ code: bAll('C91.00'), clinicalStatus: clinicalStatus('recurrence') })] });
     assert.equal(info.covered, 'covered');
   });
 
@@ -160,7 +203,7 @@ describe('Criterion 1: relapsed or refractory status (disease progression after 
     const { info } = await judge(app, {
       conditions: [
         buildCondition({
-          code: icd10cm('C91.00'),
+          code: bAll('C91.00'),
           clinicalStatus: clinicalStatus('active'),
           extension: [{ url: 'http://hl7.org/fhir/StructureDefinition/condition-diseaseCourse', valueCodeableConcept: snomed('263855007') }],
         }),

@@ -1,7 +1,7 @@
-import type { Condition } from 'fhir/r4.js';
+import type { CodeableConcept, Condition } from 'fhir/r4.js';
 import { showDate } from '../../fhir/clinical-dates.js';
 import { codingsOf, textsOf } from '../../fhir/codes.js';
-import { daysBetween, latestDay, type PartialDate } from '../../fhir/dates.js';
+import { compareDays, daysBetween, earliestDay, latestDay, parseFhirDate, type PartialDate } from '../../fhir/dates.js';
 import type { RecordPart } from '../../fhir/patient-record.js';
 import { onOrBefore, unavailableAmong, type AssessmentContext, type CriterionAssessment } from '../assessment-context.js';
 import { readCarTText } from '../read-text.js';
@@ -55,6 +55,9 @@ export function findPriorCarT(context: AssessmentContext): CriterionAssessment {
       if (entry.kind === 'action' || entry.kind === 'order') {
         const qualifier = qualifierOf(entry);
         (entry.happened === 'given' ? strong : weak).push(codedEvidence(entry.resource, carT, label, date, qualifier));
+      } else if (entry.kind === 'observation' && entry.happened === 'given') {
+        // A final treatment-history Observation whose coded answer is a CAR-T administration or product: coded proof.
+        strong.push(codedEvidence(entry.resource, carT, label, date, 'recorded on an Observation'));
       } else {
         weak.push(codedEvidence(entry.resource, carT, label, date, `recorded on ${article(entry.kind)}`));
       }
@@ -67,7 +70,9 @@ export function findPriorCarT(context: AssessmentContext): CriterionAssessment {
     }
     const harvest = sets.carTHarvestOrPreparation.matchAny(codings);
     if (harvest && (entry.kind === 'action' || entry.kind === 'order')) {
-      if (entry.happened === 'given' && harvestPredatesCourse(context, entry.latestDate)) weak.push(codedEvidence(entry.resource, harvest, harvestLabel(context), showDate(entry.latestDate)));
+      if (entry.happened === 'given' && harvestPredatesCourse(context, entry.latestDate) && !abandonedAfter(context, entry.latestDate)) {
+        weak.push(codedEvidence(entry.resource, harvest, harvestLabel(context), showDate(entry.latestDate)));
+      }
       continue;
     }
     if (entry.kind === 'condition') {
@@ -86,7 +91,9 @@ export function findPriorCarT(context: AssessmentContext): CriterionAssessment {
     const text = readCarTText(policy, entry.texts);
     if (!text) continue;
     if (text.kind === 'harvest') {
-      if (entry.happened === 'given' && harvestPredatesCourse(context, entry.latestDate)) weak.push(textEvidence(entry.resource, text.quote, harvestLabel(context), showDate(entry.latestDate)));
+      if (entry.happened === 'given' && harvestPredatesCourse(context, entry.latestDate) && !abandonedAfter(context, entry.latestDate)) {
+        weak.push(textEvidence(entry.resource, text.quote, harvestLabel(context), showDate(entry.latestDate)));
+      }
       continue;
     }
     const label = text.kind === 'other-car-cells' ? 'a chimeric antigen receptor cell product named in free text' : 'CAR-T named in free text';
@@ -128,6 +135,24 @@ function harvestLabel(context: AssessmentContext): string {
 function harvestPredatesCourse(context: AssessmentContext, date: PartialDate | undefined): boolean {
   if (date === undefined) return true;
   return daysBetween(latestDay(date), context.callDay) > context.policy.definition.thresholds.harvestBelongsToCourseDays;
+}
+
+/**
+ * A collection that never led to an infusion: on or after it, a CAR-T product
+ * order was cancelled or an administration not done (policy issue 10, rule 1:
+ * "a collection or manufacturing that never led to an infusion (cancelled,
+ * not-done) [is] not CAR-T therapy"). A bare collection with nothing after it
+ * stays a sign.
+ */
+function abandonedAfter(context: AssessmentContext, harvestDate: PartialDate | undefined): boolean {
+  const { policy, record } = context;
+  const product = (concept: CodeableConcept | undefined) => policy.codeSets.carTProduct.matchAny(codingsOf(concept)) !== undefined || textsOf(concept).some((t) => policy.anyCarTName.test(t));
+  const after = (date: PartialDate | undefined) => harvestDate === undefined || date === undefined || compareDays(latestDay(date), earliestDay(harvestDate)) >= 0;
+  const abandonedOrders = [...record.medicationRequests, ...record.serviceRequests].filter(
+    (r) => (r.status === 'cancelled' || r.status === 'revoked') && after(parseFhirDate(r.authoredOn)),
+  );
+  if (abandonedOrders.some((r) => product((r as { medicationCodeableConcept?: CodeableConcept }).medicationCodeableConcept ?? (r as { code?: CodeableConcept }).code))) return true;
+  return record.medicationAdministrations.some((a) => a.status === 'not-done' && product(a.medicationCodeableConcept) && after(parseFhirDate(a.effectiveDateTime ?? a.effectivePeriod?.start)));
 }
 
 /**

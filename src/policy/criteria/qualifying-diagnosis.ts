@@ -50,7 +50,8 @@ function assessDiagnosis(context: AssessmentContext): DiagnosisResult {
   const { policy } = context;
   const findings = policy.definition.findings;
   const entries = diseaseEntries(context);
-  const current = entries.filter((e) => e.established && e.active);
+  // A disease in remission is still diagnosed: whether it is relapsed or refractory is the next criterion's question.
+  const current = entries.filter((e) => e.established && (e.active || clinicalStatusOf(e.condition) === 'remission'));
   const blockedBy = unavailableAmong(context, ['conditions']);
 
   const notQualifying = (evidence: Evidence[], found: string, notes: string[] = []): DiagnosisResult => {
@@ -240,14 +241,19 @@ function nonQualifyingOrderReason(context: AssessmentContext, entries: readonly 
     const condition = record.conditions.find((c) => c.id === parsed.id);
     if (!condition || qualifyingConditions.has(condition)) continue;
     const name = textsOf(condition.code)[0] ?? codingsOf(condition.code)[0]?.code ?? referenceTo(condition);
-    return { evidence: { reference: referenceTo(order), description: `${referenceTo(order)}: the order's reason is ${referenceTo(condition)} (${name})` }, found: name };
+    return { evidence: { reference: referenceTo(condition), description: `Condition ${name}, the reason given on ${referenceTo(order)}, ${showDate(conditionDate(condition)) ?? 'undated'}` }, found: name };
   }
   const reasons = Array.isArray(o.reasonCode) ? o.reasonCode : [];
   const codings = codingsOf(...reasons).filter((c) => {
     const key = policy.aliases.keyOf(c.system);
     return key === 'icd10cm' || key === 'snomed' || key === 'ncit';
   });
-  if (codings.length === 0) return undefined;
+  if (codings.length === 0) {
+    // A reason in words only (or a local code): it decides only when it names another indication ("DLBCL").
+    const text = textsOf(...reasons).find((t) => affirmedSentences(policy, policy.terms.otherIndications, t, policy.terms.diagnosisUncertain).length > 0);
+    if (!text || textsOf(...reasons).some((t) => diseaseNamedIn(context, t) === 'mcl' || diseaseNamedIn(context, t) === 'all')) return undefined;
+    return { evidence: { reference: referenceTo(order), description: `${referenceTo(order)}: the order's reason is "${text}"` }, found: text };
+  }
   const sets = policy.codeSets;
   const qualifies = (c: Coding) => [sets.mantleCellLymphoma, sets.bCellPrecursorAll, sets.lineageUnspecifiedAll, sets.relapsedOrRefractoryDiagnosis].some((s) => s.match(c));
   if (codings.some(qualifies)) return undefined;

@@ -108,7 +108,10 @@ function relapseEvidence(context: AssessmentContext, current: readonly DiseaseEn
     const codings = codingsOf(condition.code);
     if (codings.length === 0) continue;
     const relapseCodes = codings.map((c) => sets.relapsedOrRefractoryQualifier.match(c) ?? sets.relapsedOrRefractoryDiagnosis.match(c));
-    if (relapseCodes.every((m) => m !== undefined)) ofCondition(condition, codedEvidence(condition, relapseCodes[0]!, relapseCodes[0]!.entry.display, showDate(conditionStatusDate(condition))));
+    // Its own words may name what recurred ("Recurrent cellulitis"): then it is about that, unless that is the qualifying disease.
+    const text = condition.code?.text;
+    const namesOther = typeof text === 'string' && !codings.some((c) => c.display === text) && !policy.terms.mantleCellLymphoma.test(text) && !policy.terms.acuteLymphoblasticLeukemia.test(text);
+    if (relapseCodes.every((m) => m !== undefined) && !namesOther) ofCondition(condition, codedEvidence(condition, relapseCodes[0]!, relapseCodes[0]!.entry.display, showDate(conditionStatusDate(condition))));
   }
 
   // mCODE CancerDiseaseStatus about the qualifying Condition: "worsened" is progression.
@@ -169,8 +172,10 @@ function lastRegimenStoppedForProgression(context: AssessmentContext, qualifying
       (t) => affirmedSentences(policy, policy.terms.relapsedOrRefractory, t, policy.terms.measurableResidualDiseaseOnly).length > 0 || /progression/i.test(t),
     );
     const reasons = [...(Array.isArray(resource.reasonCode) ? resource.reasonCode : [])];
+    const hasReason = reasons.length > 0 || (Array.isArray(resource.reasonReference) && resource.reasonReference.length > 0);
     const forDisease = aboutOneOf(resource.reasonReference, qualifyingConditions) || qualifiesByCode(context, reasons);
-    if (forDisease || stoppedFor) regimens.push({ resource, date, stoppedFor });
+    // A regimen given for another disease (its reason says so) says nothing about this one.
+    if (forDisease || (stoppedFor && !hasReason)) regimens.push({ resource, date, stoppedFor });
   };
   for (const s of record.medicationStatements) {
     const end = parseFhirDate(s.effectivePeriod?.end);
