@@ -20,10 +20,10 @@ import { POLICY_PAGE_STYLE_SOURCE, policyPageRoutes } from './http/policy-page.j
 import { requestLog } from './http/request-log.js';
 import { securityHeaders } from './http/security-headers.js';
 import type { Logger } from './logger.js';
-import { OutboundClient } from './net/outbound-client.js';
 import { hookLatency } from './metrics/hook-latency.js';
 import { ServiceMetrics } from './metrics/metrics.js';
 import { metricsRoutes } from './metrics/metrics-routes.js';
+import { OutboundClient } from './net/outbound-client.js';
 import type { CompiledPolicy } from './policy/compiled-policy.js';
 import { createDecisionStore } from './store/create-decision-store.js';
 import type { DecisionStore } from './store/decision-store.js';

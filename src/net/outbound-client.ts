@@ -82,6 +82,13 @@ interface RuledOptions {
 }
 
 const NULL_BODY_STATUSES = new Set([204, 205, 304]);
+/**
+ * Idle kept-alive sockets close after this (sooner when the server's
+ * Keep-Alive hint says so: Node applies the hint only under a timeout of the
+ * agent's own), so a socket the server has already closed is rarely reused.
+ * The agent's timeout closes idle sockets only; requests keep their own signal.
+ */
+const IDLE_SOCKET_MS = 4000;
 
 export class OutboundClient {
   readonly #httpAgent: http.Agent;
@@ -129,7 +136,7 @@ export class OutboundClient {
           reject(error);
         }
       });
-      req.once('error', reject);
+      req.on('error', reject);
       req.end();
     });
   }
@@ -164,7 +171,7 @@ function ruledAgent<A extends typeof http.Agent | typeof https.Agent>(Base: A, r
       });
       return socket;
     }
-  })({ keepAlive: true });
+  })({ keepAlive: true, timeout: IDLE_SOCKET_MS });
   return agent as InstanceType<A>;
 }
 
@@ -206,6 +213,7 @@ function toResponse(res: http.IncomingMessage, request: OutboundRequest): Respon
     }
   }
   if (NULL_BODY_STATUSES.has(status)) {
+    res.on('error', () => {});
     res.resume();
     return new Response(null, { status, headers });
   }
