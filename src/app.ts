@@ -3,7 +3,7 @@ import type { Store } from 'express-rate-limit';
 import { coverageAssertionRoutes } from './assertions/coverage-assertion-routes.js';
 import { GUARDED_GETS, GUARDED_POSTS, guardCdsCalls } from './auth/guard-cds-calls.js';
 import type { ReplayStore } from './auth/replay-store.js';
-import type { TrustedClients } from './auth/trusted-clients.js';
+import { trustedClientsFor, type TrustedClients } from './auth/trusted-clients.js';
 import type { Config } from './config.js';
 import { feedbackRoutes } from './feedback/feedback-routes.js';
 import { createFhirRecordFetcher } from './fhir/fhir-record-fetcher.js';
@@ -24,6 +24,7 @@ import type { Logger } from './logger.js';
 import { hookLatency } from './metrics/hook-latency.js';
 import { ServiceMetrics } from './metrics/metrics.js';
 import { metricsRoutes } from './metrics/metrics-routes.js';
+import { OutboundClient } from './net/outbound-client.js';
 import type { CompiledPolicy } from './policy/compiled-policy.js';
 import { createDecisionStore } from './store/create-decision-store.js';
 import type { DecisionStore } from './store/decision-store.js';
@@ -49,6 +50,8 @@ export interface AppDependencies {
   readonly rateLimitStore?: Store | undefined;
   /** The Prometheus metrics GET /metrics shows; a fresh set per app unless given. */
   readonly metrics?: ServiceMetrics;
+  /** Sends every outbound request (FHIR queries, key sets); one with the system resolver unless given (tests map host names). */
+  readonly outbound?: OutboundClient | undefined;
 }
 
 /** Builds the service as an Express app; tests boot it in-process with supertest. */
@@ -57,6 +60,9 @@ export function createApp(deps: AppDependencies): Express {
   const now = deps.now ?? (() => new Date());
   const store = deps.store ?? createDecisionStore(config.database, logger);
   const metrics = deps.metrics ?? new ServiceMetrics();
+  const trustedClients = deps.trustedClients ?? trustedClientsFor(config);
+  // Issue 14: every request the service sends goes out through this one client and its address rules.
+  const outbound = deps.outbound ?? new OutboundClient();
   const recordDecision = decisionRecorder({ store, logger, now, observeWrite: metrics.storeWrites });
   const app = express();
   app.disable('x-powered-by');
@@ -69,7 +75,7 @@ export function createApp(deps: AppDependencies): Express {
   app.post('/cds-services/:id', hookLatency(metrics, deps.discovery));
   app.use(['/cds-services', '/coverage-assertions'], cdsCors(config.corsOrigins));
   // Authentication comes before the body is read, so strangers cannot make the service parse large bodies.
-  const guard = guardCdsCalls({ config, logger, trustedClients: deps.trustedClients, replayStore: deps.replayStore, rateLimitStore: deps.rateLimitStore, now });
+  const guard = guardCdsCalls({ config, logger, trustedClients, outbound, replayStore: deps.replayStore, rateLimitStore: deps.rateLimitStore, now });
   app.post(GUARDED_POSTS, ...guard);
   app.get(GUARDED_GETS, ...guard);
   // Requests with draftOrders and prefetched history easily exceed Express's 100 kB default.
@@ -85,8 +91,8 @@ export function createApp(deps: AppDependencies): Express {
       hooks: {
         policy: deps.policy,
         discovery: deps.discovery,
-        // The EHR's FHIR server is queried for what prefetch lacks (src/fhir/fhir-record-fetcher.ts).
-        fetcher: deps.fetcher ?? createFhirRecordFetcher(config.fhirQueries, logger, metrics.fhirQueries),
+        // The EHR's FHIR server is queried for what prefetch lacks (src/fhir/fhir-record-fetcher.ts), if the client may name it.
+        fetcher: deps.fetcher ?? createFhirRecordFetcher({ settings: config.fhirQueries, logger, outbound, trustedClients, observer: metrics.fhirQueries }),
         reader: new ResourceReader(),
         now,
       },

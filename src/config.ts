@@ -33,6 +33,8 @@ const Env = z.object({
   FHIR_MAX_ENTRIES: z.coerce.number().int().min(1).max(1_000_000).default(2000),
   FHIR_MAX_RESPONSE_BYTES: z.coerce.number().int().min(1024).default(5 * 1024 * 1024),
   FHIR_ALLOW_HTTP: z.stringbool().default(false),
+  // Issue 14: production refuses clients without a fhirServers list unless this says so deliberately.
+  FHIR_ORIGINS_UNRESTRICTED: z.stringbool().default(false),
   DATABASE_URL: z
     .string()
     .trim()
@@ -104,6 +106,8 @@ export interface FhirQueryConfig {
   readonly maxResponseBytes: number;
   /** Allow a plain-http fhirServer (local testing only; CDS Hooks: https for production data). */
   readonly allowHttp: boolean;
+  /** Let NODE_ENV=production start although some trusted client has no fhirServers list (it may then name any public https server). */
+  readonly originsUnrestricted: boolean;
 }
 
 export interface Config {
@@ -194,6 +198,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxEntries: e.FHIR_MAX_ENTRIES,
       maxResponseBytes: e.FHIR_MAX_RESPONSE_BYTES,
       allowHttp: e.FHIR_ALLOW_HTTP,
+      originsUnrestricted: e.FHIR_ORIGINS_UNRESTRICTED,
     },
     database: databaseSettings(e),
     retentionDays: e.RETENTION_DAYS,

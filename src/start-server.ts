@@ -6,6 +6,7 @@ import { createApp, type AppDependencies } from './app.js';
 import { openSecurityStores } from './auth/security-stores.js';
 import { trustedClientsFor } from './auth/trusted-clients.js';
 import type { Config } from './config.js';
+import { checkFhirServerAccess } from './fhir/fhir-server-access.js';
 import { loadDiscovery } from './hooks/discovery.js';
 import type { Logger } from './logger.js';
 import { loadPolicy } from './policy/load-policy.js';
@@ -56,6 +57,8 @@ export async function startServer(
   const discovery = extra.discovery ?? loadDiscovery(config.discoveryFile);
   const trustedClients = extra.trustedClients ?? trustedClientsFor(config);
   if (trustedClients) logger.info({ clients: [...trustedClients.values()].map((c) => c.name ?? c.iss) }, `trusting ${trustedClients.size} CDS client(s)`);
+  // Issue 14: where each client may send the service, said before serving (and refused in production when unbounded).
+  checkFhirServerAccess(config, trustedClients, logger);
   const decisionStore = extra.store ? undefined : await openDecisionStore(config, logger);
   const store = extra.store ?? decisionStore!;
   const stopRetentionPurge = scheduleRetentionPurge({ store, retentionDays: config.retentionDays, logger });

@@ -3,6 +3,7 @@ import type { Store } from 'express-rate-limit';
 import type { Config } from '../config.js';
 import { clientRateLimit } from '../http/rate-limit.js';
 import type { Logger } from '../logger.js';
+import type { OutboundClient } from '../net/outbound-client.js';
 import { cdsAuthentication } from './cds-authentication.js';
 import { KeyResolver } from './key-resolver.js';
 import { MemoryReplayStore, type ReplayStore } from './replay-store.js';
@@ -18,6 +19,8 @@ export interface GuardOptions {
   readonly logger: Logger;
   /** The clients file's content; read from CDS_CLIENTS_FILE when not given. */
   readonly trustedClients?: TrustedClients | undefined;
+  /** Fetches client key sets (jwksUrl, jku). */
+  readonly outbound: OutboundClient;
   /** Shared across instances (PostgreSQL, Redis); this instance's memory when not given. */
   readonly replayStore?: ReplayStore | undefined;
   readonly rateLimitStore?: Store | undefined;
@@ -32,6 +35,7 @@ export function guardCdsCalls(options: GuardOptions): RequestHandler[] {
     ? new CdsJwtVerifier(
         clients,
         new KeyResolver({
+          outbound: options.outbound,
           cacheMaxAgeMs: config.auth.jwksCacheSeconds * 1000,
           cooldownMs: config.auth.jwksCooldownSeconds * 1000,
           timeoutMs: config.auth.jwksTimeoutMs,

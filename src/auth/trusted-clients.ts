@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import type { JSONWebKeySet } from 'jose';
 import { z } from 'zod';
 import type { Config } from '../config.js';
+import { AllowedServerEntry, type AllowedServer } from '../net/server-allow-list.js';
 
 /**
  * The CDS clients (EHRs) this service trusts, read from CDS_CLIENTS_FILE.
@@ -23,6 +24,13 @@ export interface TrustedClient {
   readonly jku: readonly string[];
   /** When set, tokens must carry one of these `tenant` values. */
   readonly tenants?: readonly string[] | undefined;
+  /**
+   * The FHIR servers this client may have the service query (issue 14): a
+   * hook call's fhirServer must start with one of them. Undefined: any server
+   * on a public address (said at start-up; production needs
+   * FHIR_ORIGINS_UNRESTRICTED=true). Empty: none, prefetch only.
+   */
+  readonly fhirServers?: readonly AllowedServer[] | undefined;
 }
 
 /** Key URLs must be https; plain http is accepted only on the loopback interface (a sidecar, or tests). */
@@ -61,6 +69,7 @@ const Client = z
     jwksUrl: KeyUrl.optional(),
     jku: z.array(KeyUrl).optional(),
     tenant: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional(),
+    fhirServers: z.array(AllowedServerEntry).optional(),
   })
   .refine((c) => !(c.jwks && c.jwksUrl), { message: 'give jwks or jwksUrl, not both' })
   .refine((c) => c.jwks || c.jwksUrl || (c.jku && c.jku.length > 0), { message: 'needs jwks, jwksUrl or a jku allow-list: there is no other way to get its keys' });
@@ -90,6 +99,7 @@ export function parseTrustedClients(json: unknown, source = 'the clients file'):
         jwksUrl: c.jwksUrl === undefined ? undefined : normalizeUrl(c.jwksUrl),
         jku: (c.jku ?? []).map(normalizeUrl),
         tenants: c.tenant === undefined ? undefined : typeof c.tenant === 'string' ? [c.tenant] : c.tenant,
+        fhirServers: c.fhirServers,
       },
     ]),
   );

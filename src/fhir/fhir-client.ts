@@ -1,4 +1,6 @@
 import type { FhirResource } from 'fhir/r4.js';
+import type { AddressRules } from '../net/address-rules.js';
+import { OutboundRefused, ResponseTooLarge, type OutboundClient } from '../net/outbound-client.js';
 import type { Deadline } from './deadline.js';
 
 /** Why a FHIR query failed, as a code for logs and tests. */
@@ -15,6 +17,7 @@ export type FhirFailureKind =
   | 'too-large'
   | 'redirect'
   | 'other-origin'
+  | 'refused-address'
   | 'too-many-pages'
   | 'too-many-entries';
 
@@ -37,6 +40,10 @@ export class FhirQueryFailure extends Error {
 }
 
 export interface FhirClientOptions {
+  /** Sends the requests (src/net/outbound-client.ts): the one way out of the service. */
+  readonly outbound: OutboundClient;
+  /** Which addresses this fhirServer may resolve to, for the client that named it (src/fhir/fhir-server-access.ts). */
+  readonly addressRules: AddressRules;
   readonly accessToken?: string | undefined;
   readonly queryTimeoutMs: number;
   readonly maxResponseBytes: number;
@@ -56,8 +63,8 @@ const MAX_REDIRECTS = 3;
  * Why a fhirServer URL cannot be queried, or undefined when it can.
  * CDS Hooks: fhirServer must be https when production data is exchanged;
  * plain http only when the service is configured to allow it (local testing).
- * Private and loopback addresses are allowed: on-premises EHR FHIR servers
- * live there, and only authenticated clients can name a fhirServer.
+ * Which servers a client may name, and at which addresses, is decided per
+ * client (src/fhir/fhir-server-access.ts) and at connection time (src/net).
  */
 export function fhirServerProblem(fhirServer: string, allowHttp: boolean): string | undefined {
   let url: URL;
@@ -74,8 +81,9 @@ export function fhirServerProblem(fhirServer: string, allowHttp: boolean): strin
 }
 
 /**
- * A read-only FHIR client for one hook call's fhirServer. Every rule of the
- * outbound side is enforced here, in the one place requests are made:
+ * A read-only FHIR client for one hook call's fhirServer. The FHIR rules of
+ * the outbound side are enforced here; requests go out through the
+ * OutboundClient, which checks each address connected to:
  * - GET only; `Authorization: Bearer <fhirAuthorization.access_token>` only
  *   to the fhirServer's origin (no token when the client sent none);
  * - redirects are followed only within that origin (CRD sec-9: the token
@@ -83,7 +91,6 @@ export function fhirServerProblem(fhirServer: string, allowHttp: boolean): strin
  * - a timeout per request and the call's one deadline;
  * - a bound on the response size, counted while reading;
  * - the answer must be FHIR JSON of the expected resource type.
- * TLS uses Node's default trust store, so NODE_EXTRA_CA_CERTS adds a private CA.
  */
 export class FhirClient {
   readonly base: URL;
@@ -118,7 +125,8 @@ export class FhirClient {
       const queryTimeout = AbortSignal.timeout(this.#options.queryTimeoutMs);
       const signal = AbortSignal.any([deadline.signal, queryTimeout]);
       try {
-        const response = await fetch(current, { method: 'GET', headers: this.#headers(current), redirect: 'manual', signal });
+        const { outbound, addressRules, maxResponseBytes } = this.#options;
+        const response = await outbound.get(current, { addressRules, headers: this.#headers(current), signal, maxResponseBytes });
         if (response.status >= 300 && response.status < 400 && response.headers.has('location')) {
           await response.body?.cancel();
           const target = new URL(response.headers.get('location')!, current);
@@ -132,6 +140,9 @@ export class FhirClient {
         return await this.#readAnswer(response, expected, allowNotFound);
       } catch (error) {
         if (error instanceof FhirQueryFailure) throw error;
+        if (error instanceof OutboundRefused) {
+          throw new FhirQueryFailure('refused-address', `${SERVER} is at an address the service does not connect to for this EHR`, undefined, error.kind);
+        }
         if (signal.aborted) throw this.#timeoutFailure(deadline.signal.aborted);
         throw networkFailure(error);
       }
@@ -161,7 +172,7 @@ export class FhirClient {
       await response.body?.cancel();
       throw new FhirQueryFailure('not-json', `${SERVER} answered with something other than FHIR JSON`, status);
     }
-    const text = await readLimited(response, this.#options.maxResponseBytes);
+    const text = await this.#readText(response);
     let body: unknown;
     try {
       body = JSON.parse(text);
@@ -177,6 +188,18 @@ export class FhirClient {
     return { resource: body as FhirResource, status };
   }
 
+  /** The body as text; the OutboundClient bounds it, counting as it arrives (a lying or absent Content-Length cannot get past). */
+  async #readText(response: Response): Promise<string> {
+    try {
+      return await response.text();
+    } catch (error) {
+      if (error instanceof ResponseTooLarge) {
+        throw new FhirQueryFailure('too-large', `${SERVER}'s answer was larger than the ${bytes(this.#options.maxResponseBytes)} the service accepts`, response.status);
+      }
+      throw error;
+    }
+  }
+
   #timeoutFailure(deadlinePassed: boolean): FhirQueryFailure {
     return deadlinePassed
       ? new FhirQueryFailure('deadline', `${SERVER} did not answer in time: the service waits at most ${seconds(this.#options.deadline.budgetMs)} for the record`)
@@ -184,30 +207,12 @@ export class FhirClient {
   }
 }
 
-/** Reads a body up to `limit` bytes; a larger body is refused (counted as it arrives, so a lying or absent Content-Length cannot get past). */
-async function readLimited(response: Response, limit: number): Promise<string> {
-  const tooLarge = () => new FhirQueryFailure('too-large', `${SERVER}'s answer was larger than the ${bytes(limit)} the service accepts`, response.status);
-  const declared = Number(response.headers.get('content-length'));
-  if (Number.isFinite(declared) && declared > limit) {
-    await response.body?.cancel();
-    throw tooLarge();
-  }
-  if (!response.body) return '';
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for await (const chunk of response.body) {
-    size += chunk.byteLength;
-    if (size > limit) throw tooLarge();
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
 const TLS_CODES = /CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)/;
 
 function networkFailure(error: unknown): FhirQueryFailure {
-  const cause = (error as { cause?: { code?: unknown } } | undefined)?.cause;
-  const code = typeof cause?.code === 'string' ? cause.code : undefined;
+  const code = [error, (error as { cause?: unknown } | undefined)?.cause]
+    .map((e) => (e as { code?: unknown } | undefined)?.code)
+    .find((c): c is string => typeof c === 'string');
   if (code && TLS_CODES.test(code)) return new FhirQueryFailure('tls', `${SERVER}'s TLS certificate is not trusted by the service`, undefined, code);
   return new FhirQueryFailure('unreachable', `${SERVER} could not be reached`, undefined, code ?? (error instanceof Error ? error.name : undefined));
 }

@@ -1,8 +1,12 @@
 import type { Bundle, FhirResource, Medication, Organization } from 'fhir/r4.js';
+import type { TrustedClients } from '../auth/trusted-clients.js';
 import type { FhirQueryConfig } from '../config.js';
 import type { Logger } from '../logger.js';
+import type { AddressRules } from '../net/address-rules.js';
+import type { OutboundClient } from '../net/outbound-client.js';
 import { Deadline } from './deadline.js';
 import { FhirClient, FhirQueryFailure, fhirServerProblem, type FhirFailureKind } from './fhir-client.js';
+import { fhirServerPermission } from './fhir-server-access.js';
 import type { FetchedMedications, FetchedParts, RecordFetcher, RecordRequest } from './gather-record.js';
 import type { RecordPart, UnavailablePart } from './patient-record.js';
 import type { PrefetchValue } from './prefetch.js';
@@ -40,6 +44,16 @@ export interface FhirQueryObserver {
   failed(resourceType: string, kind: FhirFailureKind): void;
 }
 
+export interface FhirRecordFetcherOptions {
+  readonly settings: FhirQueryConfig;
+  readonly logger: Logger;
+  /** The one way out of the service (src/net/outbound-client.ts). */
+  readonly outbound: OutboundClient;
+  /** The clients file: which FHIR servers each client may name. Undefined in open development mode. */
+  readonly trustedClients?: TrustedClients | undefined;
+  readonly observer?: FhirQueryObserver | undefined;
+}
+
 /**
  * The real RecordFetcher: queries the EHR's FHIR server (fhirServer, with the
  * fhirAuthorization token when the client sent one) for what prefetch lacked,
@@ -47,8 +61,26 @@ export interface FhirQueryObserver {
  * under the call's one deadline; searches follow `next` links within bounds.
  * A failing server never fails the hook: each failure becomes an
  * UnavailablePart the policy reports as `data-unavailable`.
+ * A fhirServer the calling client may not name (issue 14) is never queried:
+ * the call is answered from prefetch alone, every part it would have queried
+ * unavailable, and the log says which client named which origin.
  */
-export function createFhirRecordFetcher(settings: FhirQueryConfig, logger: Logger, observer?: FhirQueryObserver): RecordFetcher {
+export function createFhirRecordFetcher(options: FhirRecordFetcherOptions): RecordFetcher {
+  const { settings, logger, outbound, trustedClients, observer } = options;
+
+  /** The address rules for this call's fhirServer, or the reason it may not be queried (logged). */
+  const permitted = (request: RecordRequest, purpose: 'record' | 'medications'): AddressRules | string => {
+    const permission = fhirServerPermission(trustedClients, request.client, request.fhirServer!);
+    if (permission.allowed) return permission.addressRules;
+    const client = request.client === undefined ? undefined : trustedClients?.get(request.client);
+    // Which client named which origin: never the path (it may hold ids), the token or the record.
+    logger.warn(
+      { event: 'fhir-server-refused', hookInstance: request.hookInstance, iss: request.client, client: client?.name, fhirServer: new URL(request.fhirServer!).origin, purpose },
+      'fhirServer not registered for this client: not queried, answered from prefetch alone',
+    );
+    return permission.reason;
+  };
+
   return {
     refusal(request) {
       if (!request.fhirServer) return 'the request has no fhirServer to query for it';
@@ -56,7 +88,12 @@ export function createFhirRecordFetcher(settings: FhirQueryConfig, logger: Logge
     },
 
     async fetchMissing(request, missing, pages): Promise<FetchedParts> {
-      const session = new QuerySession(request, settings, logger, observer);
+      const rules = permitted(request, 'record');
+      if (typeof rules === 'string') {
+        const unavailable = [...missing, ...pages.map((p) => p.source)].map((source) => ({ part: source.part, reason: rules }));
+        return { resources: new Map(), medications: [], unavailable };
+      }
+      const session = new QuerySession(request, rules, options);
       const results = await Promise.all([
         ...missing.map((source) => session.readSource(source)),
         ...pages.map(({ source, next }) => session.continuePages(source, next, request.prefetch.values.get(source.key))),
@@ -72,7 +109,9 @@ export function createFhirRecordFetcher(settings: FhirQueryConfig, logger: Logge
     },
 
     async fetchMedications(request, references): Promise<FetchedMedications> {
-      const session = new QuerySession(request, settings, logger, observer);
+      const rules = permitted(request, 'medications');
+      if (typeof rules === 'string') return { medications: [], unavailable: [{ part: 'medications', reason: rules }] };
+      const session = new QuerySession(request, rules, options);
       const ids = [...new Set(references.map((r) => session.medicationId(r)).filter((id): id is string => id !== undefined))];
       const results = await mapAtMost(MEDICATION_READS_AT_ONCE, ids.slice(0, MAX_MEDICATION_READS), (id) => session.readMedication(id));
       const medications = results.flatMap((r) => r.resources as Medication[]);
@@ -97,13 +136,15 @@ class QuerySession {
   #requests = 0;
   #failed = 0;
 
-  constructor(request: RecordRequest, settings: FhirQueryConfig, logger: Logger, observer: FhirQueryObserver | undefined) {
+  constructor(request: RecordRequest, addressRules: AddressRules, { settings, logger, outbound, observer }: FhirRecordFetcherOptions) {
     this.#settings = settings;
     this.#observer = observer;
     this.#context = request.context;
     // Logs carry the hook instance and the server's origin; never the token, the query string or the patient id.
     this.#log = logger.child({ hookInstance: request.hookInstance, fhirServer: new URL(request.fhirServer!).origin });
     this.#client = new FhirClient(request.fhirServer!, {
+      outbound,
+      addressRules,
       accessToken: request.accessToken,
       queryTimeoutMs: settings.queryTimeoutMs,
       maxResponseBytes: settings.maxResponseBytes,

@@ -15,6 +15,8 @@ export interface RecordRequest {
   readonly draftMedications: readonly Medication[];
   readonly fhirServer?: string | undefined;
   readonly accessToken?: string | undefined;
+  /** The calling CDS client's issuer (JWT iss): which FHIR servers it may name (src/fhir/fhir-server-access.ts). */
+  readonly client?: string | undefined;
   readonly context: Readonly<Record<string, unknown>>;
   /** When the hook call began (performance.now()): the one FHIR deadline counts from here. */
   readonly startedAt: number;

@@ -35,6 +35,8 @@ export interface HookCall {
   readonly body: unknown;
   /** This service's absolute base URL as clients see it. */
   readonly baseUrl: string;
+  /** The calling CDS client's issuer (JWT iss), which decides the FHIR servers it may name. */
+  readonly client?: string | undefined;
 }
 
 /** One judged order and the coverage information sent for it, if any (kept for audit and look-up). */
@@ -82,6 +84,7 @@ export async function handleOrderHook(call: HookCall, deps: HookDependencies): P
     draftMedications,
     fhirServer: request.fhirServer,
     accessToken: request.fhirAuthorization?.access_token,
+    client: call.client,
     context,
     startedAt,
     hookInstance: request.hookInstance,

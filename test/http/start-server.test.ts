@@ -65,10 +65,66 @@ describe('Start-up: the configuration decides whether the service may serve', ()
     }
   });
 
+  it('without CDS_CLIENTS_FILE it says that hook calls may name any fhirServer, loopback and private included', async () => {
+    const { logger, lines } = captureLogger();
+    const running = await startServer(loadConfig({ PORT: '0', DATABASE_URL: ':memory:' }), logger);
+    await running.shutdown();
+    const line = lines.find((l) => l.includes('"event":"fhir-servers-open"'));
+    assert.match(line ?? '', /"level":40.*any fhirServer, loopback and private addresses included \(never link-local/);
+  });
+
   it('TLS_CERT_FILE without TLS_KEY_FILE is a configuration error', () => {
     assert.throws(() => loadConfig({ TLS_CERT_FILE: '/tmp/cert.pem' }), /both TLS_CERT_FILE and TLS_KEY_FILE/);
   });
 });
+
+describe('Start-up: where each client may send the service (issue 14)', () => {
+  let signer: Awaited<ReturnType<typeof makeSigner>>;
+  before(async () => {
+    signer = await makeSigner('ES384', 'https://ehr.example.org', 'k');
+  });
+
+  async function startWith(clients: unknown[], env: Record<string, string> = {}) {
+    const file = writeClientsFile(clients);
+    const { logger, lines } = captureLogger();
+    try {
+      const running = await startServer(loadConfig({ ...LOCAL, CDS_CLIENTS_FILE: file.path, ...env }), logger);
+      await running.shutdown();
+      return lines;
+    } finally {
+      file.remove();
+    }
+  }
+
+  it('NODE_ENV=production refuses a client with no fhirServers list, naming it and the way out', async () => {
+    const file = writeClientsFile([{ iss: signer.iss, name: 'Hospital A', jwks: jwksOf(signer) }]);
+    try {
+      await assert.rejects(
+        startServer(loadConfig({ ...LOCAL, NODE_ENV: 'production', CDS_CLIENTS_FILE: file.path }), captureLogger().logger),
+        /refusing to start: NODE_ENV=production and the clients file gives no fhirServers list for Hospital A.*FHIR_ORIGINS_UNRESTRICTED=true/,
+      );
+    } finally {
+      file.remove();
+    }
+  });
+
+  it('FHIR_ORIGINS_UNRESTRICTED=true lets production start, and the client is named in a warning', async () => {
+    const lines = await startWith([{ iss: signer.iss, name: 'Hospital A', jwks: jwksOf(signer) }], { NODE_ENV: 'production', FHIR_ORIGINS_UNRESTRICTED: 'true' });
+    assert.match(lines.find((l) => l.includes('"event":"fhir-servers-unrestricted"')) ?? '', /"level":40.*"client":"Hospital A".*may have the service query any https server at a public address/);
+  });
+
+  it('outside production a client with no list starts with the same warning', async () => {
+    const lines = await startWith([{ iss: signer.iss, jwks: jwksOf(signer) }]);
+    assert.ok(lines.some((l) => l.includes('"event":"fhir-servers-unrestricted"') && l.includes(signer.iss)));
+  });
+
+  it('with every client listing its FHIR servers production starts and the lists are logged', async () => {
+    const lines = await startWith([{ iss: signer.iss, name: 'Hospital A', jwks: jwksOf(signer), fhirServers: ['https://fhir.hospital-a.example.org/r4/'] }], { NODE_ENV: 'production' });
+    assert.ok(!lines.some((l) => l.includes('fhir-servers-unrestricted')));
+    assert.match(lines.find((l) => l.includes('"event":"fhir-servers"')) ?? '', /"clients":\[\{"client":"Hospital A","fhirServers":\["https:\/\/fhir.hospital-a.example.org\/r4"\]\}\]/);
+  });
+});
+
 
 describe('TLS: with TLS_CERT_FILE and TLS_KEY_FILE the service speaks HTTPS only, TLS 1.2 or later', () => {
   let cert: ReturnType<typeof selfSignedCert>;

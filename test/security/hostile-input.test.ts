@@ -4,13 +4,16 @@ import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { SignJWT } from 'jose';
 import request from 'supertest';
+import { OutboundClient } from '../../src/net/outbound-client.js';
 import { isOperationOutcome } from '../support/cds-conformance.js';
-import { audienceFor, jwksOf, makeSigner, PUBLIC_BASE_URL, writeClientsFile, type TestSigner } from '../support/cds-clients.js';
+import { audienceFor, bearer, jwksOf, makeSigner, PUBLIC_BASE_URL, signCdsJwt, writeClientsFile, type TestSigner } from '../support/cds-clients.js';
 import { coverageInformationFor } from '../support/coverage-information.js';
 import { buildMedication, buildMedicationAdministration, buildOtherOrder, buildProcedure, buildTecartusServiceRequest, cpt, hcpcs } from '../support/fhir-factories.js';
+import { startFhirTestServer, type FhirTestServer } from '../support/fhir-test-server.js';
 import { buildHookRequest, ORDER_SELECT, ORDER_SIGN } from '../support/hook-requests.js';
-import { eligibleMantleCellRecord } from '../support/patient-scenarios.js';
+import { asPrefetch, eligibleMantleCellRecord } from '../support/patient-scenarios.js';
 import { assertAnswerConforms, createTestApp, postHook } from '../support/test-app.js';
+import { mappedResolver, startTripwire, type Tripwire } from '../support/test-hosts.js';
 
 /**
  * Hostile and malformed input against the real app (open development mode):
@@ -338,5 +341,90 @@ describe('Hostile input: random and forged bearer tokens never get past authenti
       ),
       { numRuns: 500 },
     );
+  });
+});
+
+describe('Hostile fhirServer values: never a 5xx, and never a request outside the caller\'s fhirServers list (issue 14)', () => {
+  let fhir: FhirTestServer;
+  let tripwire: Tripwire;
+  let signer: TestSigner;
+  let file: { path: string; remove: () => void };
+  let guarded: Server;
+  let outbound: OutboundClient;
+  let guardedLogs: string[];
+  const resolve = mappedResolver({ 'internal.test': '127.0.0.3', 'metadata.test': '169.254.169.254', 'localhost': '127.0.0.1' });
+
+  before(async () => {
+    fhir = await startFhirTestServer();
+    await fhir.load(eligibleMantleCellRecord());
+    tripwire = await startTripwire('127.0.0.3');
+    signer = await makeSigner('ES384', 'https://ehr.example.org', 'k1');
+    // The one server this client may name is its own, by address.
+    file = writeClientsFile([{ iss: signer.iss, jwks: jwksOf(signer), fhirServers: [fhir.url] }]);
+    outbound = new OutboundClient({ resolve });
+    let app;
+    ({ app, logs: guardedLogs } = createTestApp({ CDS_CLIENTS_FILE: file.path, PUBLIC_BASE_URL, FHIR_ALLOW_HTTP: 'true', LOG_LEVEL: 'warn', FHIR_QUERY_TIMEOUT_MS: '1000' }, { outbound }));
+    guarded = createServer(app);
+    await new Promise<void>((resolve) => guarded.listen(0, '127.0.0.1', resolve));
+  });
+  after(async () => {
+    await new Promise<void>((resolve) => guarded.close(() => resolve()));
+    outbound.close();
+    await Promise.all([fhir.close(), tripwire.close()]);
+    file.remove();
+  });
+
+  /** fhirServer URLs built from parts an attacker would try: internal hosts in every spelling, the listed server's neighbours, odd schemes. */
+  const craftedUrl = (): fc.Arbitrary<string> => {
+    const listed = new URL(fhir.url);
+    const hosts = [
+      '127.0.0.1', '127.0.0.3', 'internal.test', 'metadata.test', 'localhost', '169.254.169.254', '[::ffff:169.254.169.254]', '[::ffff:a9fe:a9fe]',
+      '2852039166', '0xa9fea9fe', '[fe80::1]', '[::1]', '[::ffff:127.0.0.3]', '2130706435', '0x7f.0.0.3', '127.3', '0', '0.0.0.0', '[::]',
+      '127.0.0.1.internal.test', 'fhir.example.org', '%31%32%37.0.0.3', 'xn--nxasmq6b', '',
+    ];
+    const ports = ['', `:${listed.port}`, `:${tripwire.port}`, ':80', ':0', ':65535'];
+    const paths = ['', '/', '/fhir', '/fhir/', '/fhir2', '/fhir/..', '/fhir/%2e%2e/admin', '/%2e%2e/fhir', '/fhir/Patient', '/fhir?x=1', '/fhir#frag', '/latest/meta-data/', '//fhir'];
+    return fc
+      .record({
+        scheme: fc.constantFrom('http://', 'https://', 'HTTP://', 'http:/', 'http:\\\\', 'file://', 'gopher://', 'ftp://', 'ws://', 'javascript:', 'data:', ''),
+        userinfo: fc.constantFrom('', '', '', 'user:pw@', '@', `127.0.0.1:${listed.port}@`),
+        host: fc.constantFrom(...hosts),
+        port: fc.constantFrom(...ports),
+        path: fc.constantFrom(...paths),
+      })
+      .map(({ scheme, userinfo, host, port, path }) => `${scheme}${userinfo}${host}${port}${path}`);
+  };
+
+  it('crafted, random and wrong-typed fhirServer values (400 cases)', async () => {
+    const value = fc.oneof(
+      { weight: 6, arbitrary: craftedUrl().map((url) => ({ json: url as Json })) },
+      { weight: 1, arbitrary: fc.webUrl({ withQueryParameters: true, withFragments: true }).map((url) => ({ json: url as Json })) },
+      { weight: 1, arbitrary: fc.string({ maxLength: 200 }).map((text) => ({ json: text as Json })) },
+      { weight: 1, arbitrary: hostileValue },
+    );
+    const prefetch = fc.constantFrom<() => Record<string, unknown>>(
+      () => ({}),
+      () => {
+        const { patient, coverage } = asPrefetch(eligibleMantleCellRecord());
+        return { patient, coverage };
+      },
+      () => asPrefetch(eligibleMantleCellRecord()),
+    );
+    await fc.assert(
+      fc.asyncProperty(value, prefetch, fc.boolean(), async (fhirServer, makePrefetch, withToken) => {
+        const body = buildHookRequest({ prefetch: makePrefetch(), accessToken: withToken ? 'hostile-case-token' : undefined, fhirServer: 'https://placeholder.example' }) as Record<string, Json>;
+        body['fhirServer'] = build(fhirServer);
+        const token = await signCdsJwt(signer, audienceFor(`/cds-services/${ORDER_SIGN}`));
+        const res = await request(guarded).post(`/cds-services/${ORDER_SIGN}`).timeout(20000).set(bearer(token)).set('Content-Type', 'application/json').send(JSON.stringify(body));
+        assert.ok(res.status < 500, `a ${res.status} for fhirServer ${JSON.stringify(body['fhirServer']).slice(0, 200)}: ${res.text.slice(0, 300)}\nlog: ${guardedLogs.at(-1)?.slice(0, 800)}`);
+        if (res.status === 200) assertAnswerConforms({ status: 200, body: JSON.parse(res.text) }, ORDER_SIGN, body);
+        else assert.ok(isOperationOutcome(JSON.parse(res.text)), `a ${res.status} answer must be an OperationOutcome: ${res.text.slice(0, 300)}`);
+        assert.equal(tripwire.connections, 0, `the internal host was reached for fhirServer ${JSON.stringify(body['fhirServer'])}`);
+        assert.deepEqual(resolve.lookups, [], `a host outside the list was looked up for fhirServer ${JSON.stringify(body['fhirServer'])}`);
+      }),
+      { numRuns: 400 },
+    );
+    assert.ok(fhir.requests.length > 0, 'some cases named the listed server, and it was queried');
+    assert.ok(guardedLogs.some((l) => l.includes('"event":"fhir-server-refused"')), 'some cases were refused by the list');
   });
 });

@@ -10,10 +10,10 @@ import { recordResources, type TestRecord } from './patient-scenarios.js';
 /**
  * A real FHIR R4 server for tests: Medplum's FhirRouter and in-memory
  * repository (@medplum/fhir-router 4.5.2; 5.x does not load on Node 20)
- * behind node:http on 127.0.0.1, at base path /fhir. It records every
- * request it receives, so tests assert which queries the service made and
- * with which Authorization header, and it can be told to misbehave for
- * chosen requests (test/support/fhir-faults.ts).
+ * behind node:http on 127.0.0.1 (or another loopback address), at base
+ * path /fhir. It records every request it receives, so tests assert which
+ * queries the service made and with which Authorization header, and it can
+ * be told to misbehave for chosen requests (test/support/fhir-faults.ts).
  *
  * The adapter adds what the in-memory repository leaves to an HTTP layer:
  * - paging: searches are answered `pageSize` entries at a time with a
@@ -64,6 +64,8 @@ export interface FhirTestServerOptions {
   readonly pageSize?: number;
   /** Serve https with this key and certificate (PEM) instead of http. */
   readonly tls?: { readonly key: string; readonly cert: string };
+  /** The loopback address to listen on (default 127.0.0.1; e.g. 127.0.0.2 for a second, "internal" host). */
+  readonly host?: string;
 }
 
 export async function startFhirTestServer(options: FhirTestServerOptions = {}): Promise<FhirTestServer> {
@@ -131,8 +133,9 @@ export async function startFhirTestServer(options: FhirTestServerOptions = {}): 
     bundle.link = links;
   }
 
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  base = `${options.tls ? 'https' : 'http'}://127.0.0.1:${(server.address() as AddressInfo).port}/fhir`;
+  const host = options.host ?? '127.0.0.1';
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
+  base = `${options.tls ? 'https' : 'http'}://${host}:${(server.address() as AddressInfo).port}/fhir`;
 
   return {
     url: base,
