@@ -65,10 +65,19 @@ export function readPrefetch(prefetch: Readonly<Record<string, unknown>> | undef
     }
     if (resource.resourceType === 'Bundle') {
       const bundle = resource as Bundle;
-      const entries = Array.isArray(bundle.entry) ? bundle.entry : [];
-      const resources = entries.map((e) => e?.resource).filter((r): r is FhirResource => r?.resourceType === source.resourceType);
+      // One entry sent as an object is read as a one-item array; an entry that holds no resource makes the part unreadable.
+      const entries: unknown[] = Array.isArray(bundle.entry) ? bundle.entry : bundle.entry !== undefined && bundle.entry !== null ? [bundle.entry] : [];
+      const resources: FhirResource[] = [];
+      entries.forEach((e, i) => {
+        const r = (e as { resource?: unknown } | null)?.resource;
+        if (r !== null && typeof r === 'object' && typeof (r as { resourceType?: unknown }).resourceType === 'string') {
+          if ((r as FhirResource).resourceType === source.resourceType) resources.push(r as FhirResource);
+        } else {
+          unreadable.push({ part: source.part, reason: `${path}.entry[${i}].resource is not a FHIR resource` });
+        }
+      });
       const next = (Array.isArray(bundle.link) ? bundle.link : []).find((l) => l?.relation === 'next')?.url;
-      values.set(source.key, { state: 'data', resources, next });
+      values.set(source.key, { state: 'data', resources, next: typeof next === 'string' ? next : undefined });
       continue;
     }
     values.set(source.key, { state: 'empty' });
@@ -78,7 +87,7 @@ export function readPrefetch(prefetch: Readonly<Record<string, unknown>> | undef
 }
 
 export function outcomeText(outcome: OperationOutcome): string {
-  const texts = (Array.isArray(outcome.issue) ? outcome.issue : []).map((i) => i.details?.text ?? i.diagnostics ?? i.code).filter((t): t is string => typeof t === 'string');
+  const texts = (Array.isArray(outcome.issue) ? outcome.issue : []).map((i) => i?.details?.text ?? i?.diagnostics ?? i?.code).filter((t): t is string => typeof t === 'string');
   return texts.length > 0 ? texts.join('; ').slice(0, 300) : 'no details given';
 }
 

@@ -48,8 +48,10 @@ function assertionBasis(identity: AssertionIdentity): unknown {
 /** The order without what the EHR or this service may add on its own: meta, narrative, coverage-information. */
 function orderAsWritten(order: FhirResource): unknown {
   const { meta: _meta, text: _text, ...rest } = order as FhirResource & { meta?: unknown; text?: unknown };
-  const extension = (rest as { extension?: { url: string }[] }).extension?.filter((e) => e.url !== COVERAGE_INFORMATION_URL);
-  return { ...rest, extension: extension && extension.length > 0 ? extension : undefined };
+  // As the EHR sent it, not shape-checked: a non-array extension is kept as it came.
+  const sent = (rest as { extension?: unknown }).extension;
+  const extension = Array.isArray(sent) ? sent.filter((e: { url?: unknown } | null) => e?.url !== COVERAGE_INFORMATION_URL) : sent;
+  return { ...rest, extension: Array.isArray(extension) && extension.length === 0 ? undefined : extension };
 }
 
 /** JSON with sorted keys and no undefined members, so equal content hashes equally. */

@@ -91,5 +91,5 @@ export function coverageInformationExtension(input: CoverageInformationInput): E
 
 /** The Coverage an existing coverage-information extension is about. */
 export function coverageOf(extension: Extension): string | undefined {
-  return extension.extension?.find((e) => e.url === 'coverage')?.valueReference?.reference;
+  return (Array.isArray(extension.extension) ? extension.extension : []).find((e) => e?.url === 'coverage')?.valueReference?.reference;
 }

@@ -10,7 +10,7 @@ export function draftEntries(request: HookRequest): FhirResource[] {
   const out: FhirResource[] = [];
   for (const entry of request.context.draftOrders.entry ?? []) {
     const resource = (entry as { resource?: unknown } | null)?.resource;
-    if (resource !== null && typeof resource === 'object' && !Array.isArray(resource) && typeof (resource as { resourceType?: unknown }).resourceType === 'string') {
+    if (resource !== null && typeof resource === 'object' && !Array.isArray(resource) && typeof (resource as { resourceType?: unknown }).resourceType === 'string' && (resource as { resourceType: string }).resourceType !== '') {
       out.push(resource as FhirResource);
     }
   }

@@ -69,7 +69,7 @@ export async function handleOrderHook(call: HookCall, deps: HookDependencies): P
 
   // The drafts as sent (echoed unchanged in system actions, CRD resp-37) and as read (leniently, for the decision).
   const sent = draftEntries(request);
-  const read = sent.map((resource) => deps.reader.read(resource)!);
+  const read = sent.map((resource) => deps.reader.read(resource)).filter((r) => r !== undefined);
   const draftMedications = read.map((r) => r.resource).filter((r): r is Medication => r.resourceType === 'Medication');
   const draftOrders = read.filter((r) => ORDER_RESOURCE_TYPES.has(r.resource.resourceType));
   // order-select: decision support focuses on the selected orders only.
@@ -108,7 +108,9 @@ export async function handleOrderHook(call: HookCall, deps: HookDependencies): P
     const match = matches[i]!;
     if (match.kind !== 'match') return;
     if (!r.resource.id) {
-      throw badRequestIssues([issue('required', `A Tecartus ${r.resource.resourceType} in context.draftOrders has no id: the coverage information must name the order it updates (CRD resp-37).`, ['context.draftOrders'])]);
+      const index = (request.context.draftOrders.entry ?? []).findIndex((e) => (e as { resource?: unknown } | null)?.resource === sent[read.indexOf(r)]);
+      const path = `context.draftOrders.entry[${index}].resource.id`;
+      throw badRequestIssues([issue('required', `${path} is required: this ${r.resource.resourceType} is a Tecartus order, and the coverage information must name the order it updates (CRD resp-37).`, [path])]);
     }
     policyOrders.push({ order: r.resource, identifiedBy: match.identifiedBy, unreadable: r.problems.length > 0 ? r.problems.join('; ') : undefined });
   });

@@ -23,6 +23,14 @@ export const PRIOR_CAR_T_CHOICES = {
 } as const;
 export type PriorCarTChoice = keyof typeof PRIOR_CAR_T_CHOICES;
 
+/** How the record states the lineage of ALL (ICD-10-CM C91.0- cannot). */
+export const LINEAGE_CHOICES = {
+  '': 'Not stated (ICD-10-CM code only)',
+  'b-cell-precursor': 'B-cell precursor (SNOMED CT 277571004 on the diagnosis)',
+  't-cell': 'T-cell (the diagnosis says T-cell ALL)',
+} as const;
+export type LineageChoice = keyof typeof LINEAGE_CHOICES;
+
 export const ORDER_CHOICES = {
   'tecartus-medication-request': 'Tecartus (HCPCS Q2053) MedicationRequest',
   'tecartus-service-request': 'Tecartus (HCPCS Q2053) ServiceRequest',
@@ -45,6 +53,8 @@ export const PatientFacts = z.strictObject({
     .regex(/^$|^[A-Z][0-9][0-9A-Z](\.?[0-9A-Z]{1,4})?$/i, 'diagnosisCode must be an ICD-10-CM code like C83.18'),
   /** Empty: the Condition has no clinical status. */
   clinicalStatus: z.union([z.literal(''), z.enum(CLINICAL_STATUSES)]),
+  /** For ALL: how the record states its lineage. */
+  lineage: z.enum(Object.keys(LINEAGE_CHOICES) as [LineageChoice, ...LineageChoice[]]).default(''),
   priorCarT: z.enum(Object.keys(PRIOR_CAR_T_CHOICES) as [PriorCarTChoice, ...PriorCarTChoice[]]),
   setting: z.enum(['inpatient', 'outpatient']),
   refills: z.coerce.number().int().min(0).max(12),
@@ -88,7 +98,13 @@ export function factsToResources(facts: PatientFacts, policy: CompiledPolicy): {
       resourceType: 'Condition',
       id: 'preview-diagnosis',
       verificationStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-ver-status', code: 'confirmed' }] },
-      code: { coding: [{ system: system.icd10cm, code: facts.diagnosisCode.toUpperCase(), ...displayOf(facts.diagnosisCode) }] },
+      code: {
+        coding: [
+          { system: system.icd10cm, code: facts.diagnosisCode.toUpperCase(), ...displayOf(facts.diagnosisCode) },
+          ...(facts.lineage === 'b-cell-precursor' ? [{ system: system.snomed, code: '277571004', display: 'B-cell acute lymphoblastic leukemia' }] : []),
+        ],
+        ...(facts.lineage === 't-cell' ? { text: 'T-cell acute lymphoblastic leukemia' } : {}),
+      },
       subject,
       onsetDateTime: daysBefore(700),
       ...(facts.clinicalStatus ? { clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: facts.clinicalStatus }] } } : {}),
@@ -192,6 +208,7 @@ interface Systems {
   readonly hcpcs: string;
   readonly cpt: string;
   readonly rxnorm: string;
+  readonly snomed: string;
 }
 
 function systemsOf(policy: CompiledPolicy): Systems {
@@ -201,7 +218,7 @@ function systemsOf(policy: CompiledPolicy): Systems {
     if (!uri) throw new Error(`the policy lists no URI for the ${key} code system`);
     return uri;
   };
-  return { icd10cm: first('icd10cm'), hcpcs: first('hcpcs'), cpt: first('cpt'), rxnorm: first('rxnorm') };
+  return { icd10cm: first('icd10cm'), hcpcs: first('hcpcs'), cpt: first('cpt'), rxnorm: first('rxnorm'), snomed: first('snomed') };
 }
 
 /** ICD-10-CM codes the page offers, with their titles; any other code may be typed in. */

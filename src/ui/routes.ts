@@ -4,7 +4,7 @@ import { dayIn } from '../fhir/dates.js';
 import type { Discovery } from '../hooks/discovery.js';
 import { badRequestIssues, issue } from '../http/operation-outcome.js';
 import type { CompiledPolicy } from '../policy/compiled-policy.js';
-import { CLINICAL_STATUSES, DIAGNOSIS_CHOICES, factsToRequest, ORDER_CHOICES, PatientFacts, PRIOR_CAR_T_CHOICES } from './patient-facts.js';
+import { CLINICAL_STATUSES, DIAGNOSIS_CHOICES, factsToRequest, LINEAGE_CHOICES, ORDER_CHOICES, PatientFacts, PRIOR_CAR_T_CHOICES } from './patient-facts.js';
 import { previewScenarios } from './scenarios.js';
 
 export interface PreviewPageOptions {
@@ -62,6 +62,7 @@ export function previewPageRoutes(options: PreviewPageOptions): Router {
   const choices = {
     diagnoses: DIAGNOSIS_CHOICES.map((d) => ({ ...d, policyReading: diagnosisReading(policy, d.code) })),
     clinicalStatuses: CLINICAL_STATUSES,
+    lineages: Object.entries(LINEAGE_CHOICES).map(([value, label]) => ({ value, label })),
     priorCarT: Object.entries(PRIOR_CAR_T_CHOICES).map(([value, label]) => ({ value, label })),
     orders: Object.entries(ORDER_CHOICES).map(([value, label]) => ({ value, label })),
   };

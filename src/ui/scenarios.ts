@@ -26,6 +26,7 @@ export function previewScenarios(today: Day): PreviewScenario[] {
     birthDate: '1961-03-14',
     diagnosisCode: 'C83.18',
     clinicalStatus: 'relapse',
+    lineage: '',
     priorCarT: 'none',
     setting: 'inpatient',
     refills: 0,
@@ -42,8 +43,8 @@ export function previewScenarios(today: Day): PreviewScenario[] {
     {
       id: 'eligible-b-all',
       title: 'Eligible: B-cell ALL',
-      description: 'Adult with acute lymphoblastic leukemia in relapse (ICD-10-CM C91.02): covered, prior authorization required.',
-      facts: { ...eligible, diagnosisCode: 'C91.02', clinicalStatus: 'active' },
+      description: 'Adult with B-cell precursor acute lymphoblastic leukemia in relapse (ICD-10-CM C91.02, lineage SNOMED CT 277571004): covered, prior authorization required.',
+      facts: { ...eligible, diagnosisCode: 'C91.02', clinicalStatus: 'active', lineage: 'b-cell-precursor' },
     },
     {
       id: 'prior-car-t',
@@ -55,7 +56,7 @@ export function previewScenarios(today: Day): PreviewScenario[] {
       id: 'under-18',
       title: 'Under 18',
       description: 'A 16-year-old with relapsed B-cell ALL: not covered (the policy covers adults only).',
-      facts: { ...eligible, birthDate: sixteenYearsBefore, diagnosisCode: 'C91.02', clinicalStatus: 'active' },
+      facts: { ...eligible, birthDate: sixteenYearsBefore, diagnosisCode: 'C91.02', clinicalStatus: 'active', lineage: 'b-cell-precursor' },
     },
     {
       id: 'no-qualifying-diagnosis',
@@ -72,7 +73,7 @@ export function previewScenarios(today: Day): PreviewScenario[] {
     {
       id: 'outpatient',
       title: 'Outpatient administration',
-      description: 'Eligible patient, ordered in an ambulatory encounter: covered with the provider’s outpatient attestation.',
+      description: 'Eligible patient, ordered in an ambulatory encounter: conditional on the provider’s outpatient attestation.',
       facts: { ...eligible, setting: 'outpatient' },
     },
     {

@@ -116,7 +116,7 @@ describe('tecartus-cds evaluate <CDS Hooks request>', () => {
     assert.match(run.stdout, /MedicationRequest\/tecartus-order-1: not-covered \(prior-car-t\)/);
     assert.match(run.stdout, /1\. \[WARNING\] Prior CAR-T therapy on record/);
     assert.match(run.stdout, /• Procedure 38228, CAR-T administration, 2025-03-02/);
-    assert.match(run.stdout, /Override reasons:\n {5}- The record is wrong: the patient has had no CAR-T therapy \(record-incorrect\)/);
+    assert.match(run.stdout, /Override reasons:\n {5}- This record belongs to the current course \(not earlier therapy\) \(same-course\)\n {5}- The record is wrong: the patient has had no CAR-T therapy \(record-incorrect\)/);
   });
 
   it('an order-select request is judged by order-select-crd', async () => {
@@ -255,7 +255,7 @@ describe('tecartus-cds evaluate: unreadable input exits 2 with a clear message',
     assert.equal(run.stdout, '');
     assert.match(run.stderr, /^tecartus-cds: The request is not a valid CDS Hooks order-sign or order-select request \(HTTP 400\):$/m);
     assert.match(run.stderr, /^ {2}- context\.userId is required \(e\.g\. Practitioner\/123\) \(at context\.userId\)$/m);
-    assert.match(run.stderr, /^ {2}- context\.patientId is required \(at context\.patientId\)$/m);
+    assert.match(run.stderr, /^ {2}- context\.patientId is required: the FHIR id of the patient \(at context\.patientId\)$/m);
   });
 
   it('a request for a hook the service does not answer', async () => {

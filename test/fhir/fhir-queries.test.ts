@@ -19,19 +19,16 @@ import { send, startFhirTestServer, type FhirTestServer } from '../support/fhir-
 import { forType, status } from '../support/fhir-faults.js';
 import { buildHookRequest, ORDER_SELECT, ORDER_SIGN } from '../support/hook-requests.js';
 import { asPrefetch, eligibleMantleCellRecord } from '../support/patient-scenarios.js';
-import { createTestApp, postHook } from '../support/test-app.js';
+import { createTestApp, postHook, testDiscovery } from '../support/test-app.js';
+import { fillTemplate } from '../../src/fhir/record-sources.js';
 
 const TOKEN = 'secret-access-token-7f3a';
 const ORDER = 'MedicationRequest/tecartus-order-1';
-const ALL_QUERIES = [
-  `Patient/${PATIENT_ID}`,
-  `Coverage?patient=${PATIENT_ID}&status=active`,
-  `Condition?patient=${PATIENT_ID}`,
-  `Procedure?patient=${PATIENT_ID}`,
-  `MedicationRequest?patient=${PATIENT_ID}`,
-  `MedicationAdministration?patient=${PATIENT_ID}`,
-  `MedicationStatement?patient=${PATIENT_ID}`,
-];
+/** Every query the order-sign service runs without prefetch and without an encounter: its discovery templates, filled. */
+const ALL_QUERIES = testDiscovery()
+  .sources.get(ORDER_SIGN)!
+  .filter((s) => !s.needs.includes('encounterId'))
+  .map((s) => fillTemplate(s.template, { patientId: PATIENT_ID }));
 
 const { app, logs } = createTestApp({ FHIR_ALLOW_HTTP: 'true' });
 let server: FhirTestServer;

@@ -24,6 +24,9 @@ import { assertAnswerConforms, createTestApp, postHook } from '../support/test-a
 
 const { app } = createTestApp();
 type Json = Record<string, unknown>;
+/** The covered value of the first coverage-information the answer carries. */
+const coverageOf = (body: Json) =>
+  ((((body['systemActions'] as Json[])[0]?.['resource'] as Json)?.['extension'] as Json[]) ?? []).flatMap((e) => (e['extension'] as Json[]) ?? []).find((e) => e['url'] === 'covered')?.['valueCode'];
 
 /** Posts and expects an OperationOutcome with `status` whose messages (or expressions) match `names`. */
 async function expectRejected(body: unknown, status: number, names: RegExp, serviceId = ORDER_SIGN, headers: Record<string, string> = {}) {
@@ -110,7 +113,7 @@ describe('Bad requests get a 400 OperationOutcome that says what is wrong (CRD h
         outcome.issue.map((i) => [i.expression?.[0], i.code, i.details?.text]),
         [
           ['hookInstance', 'invalid', 'hookInstance must be a string'],
-          ['context.patientId', 'invalid', 'context.patientId must be a string'],
+          ['context.patientId', 'invalid', 'context.patientId must be a string: the FHIR id of the patient'],
         ],
       );
     });
@@ -138,17 +141,22 @@ describe('Bad requests get a 400 OperationOutcome that says what is wrong (CRD h
       assert.equal(outcome.issue[0]!.code, 'invalid', 'present but wrong is invalid, not required');
     });
 
-    it('a draftOrders entry whose resource has no id', async () => {
+    it('a Tecartus order without an id: the coverage information could not name it', async () => {
       const { id: _id, ...order } = buildTecartusOrder();
-      await expectRejected(buildHookRequest({ orders: [order as never] }), 400, /context\.draftOrders\.entry\[0\]\.resource\.id/);
+      await expectRejected(buildHookRequest({ orders: [order as never] }), 400, /context\.draftOrders\.entry\[0\]\.resource\.id is required/);
     });
 
-    it('a draftOrders entry without a resource', async () => {
-      await expectRejected(
-        requestWith((r) => ((contextOf(r)['draftOrders'] as Json)['entry'] = [{ fullUrl: 'urn:uuid:1' }])),
-        400,
-        /context\.draftOrders\.entry\[0\]\.resource/,
-      );
+    it('an order that is not Tecartus never causes a 400: no id, or an entry without a resource, is passed over', async () => {
+      const { id: _id, ...other } = buildOtherOrder();
+      const res = await postHook(app, ORDER_SIGN, requestWith((r) => ((contextOf(r)['draftOrders'] as Json)['entry'] = [{ fullUrl: 'urn:uuid:1' }, { resource: other }, null])));
+      assert.equal(res.status, 200);
+      assert.deepEqual(res.body, { cards: [], systemActions: [] });
+    });
+
+    it('draftOrders.entry sent as one object is read as a one-item array', async () => {
+      const res = await postHook(app, ORDER_SIGN, requestWith((r) => ((contextOf(r)['draftOrders'] as Json)['entry'] = { resource: buildTecartusOrder() })));
+      assert.equal(res.status, 200);
+      assert.equal(res.body.systemActions.length, 1);
     });
   });
 
@@ -188,12 +196,16 @@ describe('Bad requests get a 400 OperationOutcome that says what is wrong (CRD h
       await expectRejected(buildHookRequest({ fhirServer: 'not a url' }), 400, /fhirServer/);
     });
 
-    it('a prefetch value that is a string', async () => {
-      await expectRejected(buildHookRequest({ extraPrefetch: { patient: 'Patient/pat-1' } }), 400, /prefetch\.patient/);
+    it('a prefetch value that is a string makes that part unreadable: the card says so, no 400', async () => {
+      const res = await postHook(app, ORDER_SIGN, buildHookRequest({ extraPrefetch: { patient: 'Patient/pat-1' } }));
+      assert.equal(res.status, 200);
+      assert.match(JSON.stringify(res.body.cards), /The Patient record could not be read \(prefetch\.patient must be a Patient, an OperationOutcome or null, not a string\)/);
     });
 
-    it('a prefetch value of the wrong resource type (prefetch.patient is a Condition)', async () => {
-      await expectRejected(buildHookRequest({ extraPrefetch: { patient: buildCondition() } }), 400, /prefetch\.patient must be a Patient.*not a Condition/);
+    it('a prefetch value of the wrong resource type (prefetch.patient is a Condition) makes that part unreadable', async () => {
+      const res = await postHook(app, ORDER_SIGN, buildHookRequest({ extraPrefetch: { patient: buildCondition() } }));
+      assert.equal(res.status, 200);
+      assert.match(JSON.stringify(res.body.cards), /prefetch\.patient must be a Patient, an OperationOutcome or null, not a Condition/);
     });
 
     it('prefetch that is not an object', async () => {
@@ -220,50 +232,56 @@ describe('Bad requests get a 400 OperationOutcome that says what is wrong (CRD h
   });
 });
 
-describe('Malformed FHIR elements the service reads get a 400 naming the element, never a 500', () => {
+describe('Malformed FHIR elements: read leniently, their part unreadable, never a 400 or a 500 (issue 10, rule 7)', () => {
   const draft = (request: Json) => ((((request['context'] as Json)['draftOrders'] as Json)['entry'] as Json[])[0]!['resource'] as Json);
   const prefetched = (request: Json, key: string) => (request['prefetch'] as Json)[key] as Json;
   const firstEntry = (bundle: Json) => (bundle['entry'] as Json[])[0]!['resource'] as Json;
+  const sign = async (change: (r: Json) => void) => {
+    const res = await postHook(app, ORDER_SIGN, requestWith(change));
+    assert.equal(res.status, 200, JSON.stringify(res.body).slice(0, 300));
+    return { res, cards: JSON.stringify(res.body.cards).replace(/\\\\(.)/g, '$1'), covered: coverageOf(res.body) };
+  };
 
-  for (const [what, change, path] of [
+  it('a coding sent as one object (prefetch Condition) is read as a one-item array: the diagnosis still counts', async () => {
+    const { covered } = await sign((r) => ((firstEntry(prefetched(r, 'conditions'))['code'] as Json)['coding'] = { system: 'http://hl7.org/fhir/sid/icd-10-cm', code: 'C83.18' }));
+    assert.equal(covered, 'covered');
+  });
+
+  for (const [what, change, said] of [
+    ['a null in an array (draft order insurance)', (r: Json) => (draft(r)['insurance'] = [null]), /Part of the order could not be read \(MedicationRequest\/tecartus-order-1: insurance\[0\] must be a JSON object\)/],
+    ['numberOfRepeatsAllowed as text', (r: Json) => (draft(r)['dispenseRequest'] = { numberOfRepeatsAllowed: 'two' }), /dispenseRequest\.numberOfRepeatsAllowed must be a number.*not checked: one-time infusion/],
+    ['a timing repeat count that is a list', (r: Json) => (draft(r)['dosageInstruction'] = [{ timing: { repeat: { count: [1, 2] } } }]), /dosageInstruction\[0\]\.timing\.repeat\.count must be a number/],
     [
-      'a coding that is not an array (prefetch Condition)',
-      (r: Json) => ((firstEntry(prefetched(r, 'conditions'))['code'] as Json)['coding'] = { code: 'C83.18' }),
-      'prefetch.conditions.entry[0].resource.code.coding',
-    ],
-    ['a null in an array (draft order insurance)', (r: Json) => (draft(r)['insurance'] = [null]), 'context.draftOrders.entry[0].resource.insurance[0]'],
-    [
-      'numberOfRepeatsAllowed as text',
-      (r: Json) => (draft(r)['dispenseRequest'] = { numberOfRepeatsAllowed: 'two' }),
-      'context.draftOrders.entry[0].resource.dispenseRequest.numberOfRepeatsAllowed',
-    ],
-    [
-      'a timing repeat count that is a list',
-      (r: Json) => (draft(r)['dosageInstruction'] = [{ timing: { repeat: { count: [1, 2] } } }]),
-      'context.draftOrders.entry[0].resource.dosageInstruction[0].timing.repeat.count',
-    ],
-    ['a searchset whose entry is not an array', (r: Json) => (prefetched(r, 'procedures')['entry'] = { resource: {} }), 'prefetch.procedures.entry'],
-    [
-      'a contained Medication with a malformed code',
-      (r: Json) => (draft(r)['contained'] = [{ resourceType: 'Medication', id: 'm', code: { coding: 'Q2053' } }]),
-      'context.draftOrders.entry[0].resource.contained[0].code.coding',
-    ],
-    [
-      'an existing coverage-information extension whose sub-extensions are not an array',
-      (r: Json) => (draft(r)['extension'] = [{ url: 'http://hl7.org/fhir/us/davinci-crd/StructureDefinition/ext-coverage-information', extension: { url: 'coverage' } }]),
-      'context.draftOrders.entry[0].resource.extension[0].extension',
-    ],
-    [
-      "an OperationOutcome in prefetch whose issue is not an array",
-      (r: Json) => ((r['prefetch'] as Json)['conditions'] = { resourceType: 'OperationOutcome', issue: { code: 'timeout' } }),
-      'prefetch.conditions.issue',
+      'a prefetched Procedure whose code is a string',
+      (r: Json) => (prefetched(r, 'procedures')['entry'] = [{ resource: { resourceType: 'Procedure', id: 'p', status: 'completed', code: 'CPT 38228' } }]),
+      /The procedure history could not be read \(malformed data from the EHR: Procedure\/p: code must be a JSON object\)/,
     ],
   ] as const) {
-    it(what, async () => {
-      const outcome = await expectRejected(requestWith(change), 400, new RegExp(path.replace(/[.[\]]/g, '\\$&')));
-      assert.ok(outcome.issue.some((i) => i.expression?.[0] === path), `an issue points at ${path}`);
+    it(`${what}: the answer says which part could not be read`, async () => {
+      const { cards, covered } = await sign(change);
+      assert.equal(covered, 'conditional', 'indeterminate, said the CRD 2.0.1 way');
+      assert.match(cards, said);
     });
   }
+
+  it('a searchset whose entry is one object is read; an entry that is no resource makes the part unreadable', async () => {
+    const { cards } = await sign((r) => (prefetched(r, 'procedures')['entry'] = { resource: {} }));
+    assert.match(cards, /The procedure history could not be read \(prefetch\.procedures\.entry\[0\]\.resource is not a FHIR resource\)/);
+  });
+
+  it('a contained Medication with a malformed code does not stop an order coded Tecartus', async () => {
+    const { covered } = await sign((r) => (draft(r)['contained'] = [{ resourceType: 'Medication', id: 'm', code: { coding: 'Q2053' } }]));
+    assert.equal(covered, 'covered');
+  });
+
+  it('an existing coverage-information extension whose sub-extensions are not an array is replaced, never a crash', async () => {
+    const { res } = await sign((r) => (draft(r)['extension'] = [{ url: 'http://hl7.org/fhir/us/davinci-crd/StructureDefinition/ext-coverage-information', extension: { url: 'coverage' } }]));
+    assert.equal(res.body.systemActions.length, 1);
+  });
+
+  it("an OperationOutcome in prefetch whose issue is not an array is the EHR's failed query: with no fhirServer, a 412 naming the key", async () => {
+    await expectRejected(requestWith((r) => ((r['prefetch'] as Json)['conditions'] = { resourceType: 'OperationOutcome', issue: { code: 'timeout' } })), 412, /prefetch\.conditions/);
+  });
 
   it('random damage anywhere in a full request never gets a 500 (property test)', async () => {
     const base = buildHookRequest({

@@ -157,29 +157,49 @@ describe('Coverage information system action (CRD ext-coverage-information)', ()
     });
 
     it('a cancelled Coverage next to an active one: the active one is used', async () => {
-      const { body } = await sign({ record: eligibleMantleCellRecord({ coverage: [buildCoverage({ id: 'old', status: 'cancelled' }), buildCoverage({ id: 'current' })] }) });
+      const { body } = await sign({ record: eligibleMantleCellRecord({ coverage: [buildCoverage({ id: 'old', status: 'cancelled' }), buildCoverage({ id: 'current', subscriberId: 'M-CURRENT' })] }) });
       assert.equal(coverageInformationFor(body, ORDER)?.coverage, 'Coverage/current');
-      assert.match(instructionsOf(body).detail, /Coverage used for this assessment: Coverage\/current/);
+      assert.match(instructionsOf(body).detail, /Coverage used for this assessment: CarePartners of Connecticut, member ID M-CURRENT/);
     });
 
-    it('one active Coverage: the card names it', async () => {
-      const { body } = await sign();
-      assert.match(instructionsOf(body).detail, /Coverage used for this assessment: Coverage\/cov-1/);
+    it('one active Coverage: the card names the plan and the member id, not Coverage/cov-1', async () => {
+      const { body } = await sign({ record: eligibleMantleCellRecord({ coverage: [buildCoverage({ subscriberId: '900123456' })] }) });
+      assert.match(instructionsOf(body).detail, /Coverage used for this assessment: CarePartners of Connecticut, member ID 900123456/);
+      assert.doesNotMatch(instructionsOf(body).detail, /Coverage\/cov-1/);
     });
 
     it('several active Coverages: the card says which one was used', async () => {
-      const { body } = await sign({ record: eligibleMantleCellRecord({ coverage: [buildCoverage({ id: 'cov-a' }), buildCoverage({ id: 'cov-b' })] }) });
+      const { body } = await sign({ record: eligibleMantleCellRecord({ coverage: [buildCoverage({ id: 'cov-a', subscriberId: 'A1' }), buildCoverage({ id: 'cov-b', subscriberId: 'B2' })] }) });
       assert.equal(coverageInformationFor(body, ORDER)?.coverage, 'Coverage/cov-a');
-      assert.match(instructionsOf(body).detail, /Several active coverages were sent; this assessment uses Coverage\/cov-a/);
+      assert.match(instructionsOf(body).detail, /Several active coverages were sent; this assessment uses CarePartners of Connecticut, member ID A1/);
     });
 
     it("the Coverage named in the order's insurance is preferred", async () => {
       const { body } = await sign({
         orders: [buildTecartusOrder({ insurance: [{ reference: 'Coverage/cov-b' }] })],
-        record: eligibleMantleCellRecord({ coverage: [buildCoverage({ id: 'cov-a' }), buildCoverage({ id: 'cov-b' })] }),
+        record: eligibleMantleCellRecord({ coverage: [buildCoverage({ id: 'cov-a', subscriberId: 'A1' }), buildCoverage({ id: 'cov-b', subscriberId: 'B2' })] }),
       });
       assert.equal(coverageInformationFor(body, ORDER)?.coverage, 'Coverage/cov-b');
-      assert.match(instructionsOf(body).detail, /this assessment uses Coverage\/cov-b/);
+      assert.match(instructionsOf(body).detail, /this assessment uses CarePartners of Connecticut, member ID B2/);
+    });
+
+    it("another payer's Coverage is never used, even listed first: the plan's is", async () => {
+      const medicaid = buildCoverage({ id: 'medicaid', payor: [{ display: 'HUSKY Health (Connecticut Medicaid)' }] });
+      const { body } = await sign({ record: eligibleMantleCellRecord({ coverage: [medicaid, buildCoverage({ id: 'plan' })] }) });
+      assert.equal(coverageInformationFor(body, ORDER)?.coverage, 'Coverage/plan');
+    });
+
+    it("only another payer's Coverage: no coverage information, and a card says eligibility could not be confirmed", async () => {
+      const medicaid = buildCoverage({ id: 'medicaid', payor: [{ display: 'HUSKY Health (Connecticut Medicaid)' }] });
+      const { body } = await sign({ record: eligibleMantleCellRecord({ coverage: [medicaid] }) });
+      assert.deepEqual(body['systemActions'], []);
+      assert.ok((body['cards'] as Json[]).some((c) => /Eligibility could not be confirmed/.test(c['summary'] as string)));
+    });
+
+    it('a plan Coverage whose period ended before the date of service is not used', async () => {
+      const { body } = await sign({ record: eligibleMantleCellRecord({ coverage: [buildCoverage({ period: { start: '2024-01-01', end: '2025-12-31' } })] }) });
+      assert.deepEqual(body['systemActions'], []);
+      assert.match(JSON.stringify(body['cards']), /does not include 2026-06-15/);
     });
   });
 
@@ -191,13 +211,15 @@ describe('Coverage information system action (CRD ext-coverage-information)', ()
       const a = coverageInformationFor(body, ORDER)!;
       const b = coverageInformationFor(body, 'MedicationRequest/tecartus-order-2')!;
       assert.equal(a.assertionId, b.assertionId);
-      assert.equal(a.covered, 'covered');
-      assert.equal(b.covered, 'covered');
+      // Two Tecartus orders in one call ask for more than one infusion: repeat-dosing on each (issue 10, rule 4).
+      assert.equal(a.covered, 'conditional');
+      assert.deepEqual(a.reasons, ['pa-required', 'repeat-dosing']);
+      assert.deepEqual(b.reasons, ['pa-required', 'repeat-dosing']);
     });
 
     it('the finding cards name each order', async () => {
       const { body } = await sign({ orders: two(), record: eligibleMantleCellRecord({ conditions: [buildCondition({ code: icd10cm('C83.10') })] }) });
-      const findingCards = (body['cards'] as Json[]).filter((c) => c['indicator'] === 'warning');
+      const findingCards = (body['cards'] as Json[]).filter((c) => c['indicator'] === 'warning' && /Relapsed or refractory status/.test(c['summary'] as string));
       assert.equal(findingCards.length, 2);
       const named = findingCards.map((c) => ((c['extension'] as Json)['davinci-crd.associated-resource'] as { reference: string }[]).map((r) => r.reference));
       assert.deepEqual(named.flat().sort(), [ORDER, 'MedicationRequest/tecartus-order-2']);

@@ -115,7 +115,7 @@ describe('Our own Tecartus request in the Inferno shape (test/fixtures/tecartus-
       ],
     );
     assert.match(cards[0]!.detail, /617-673-0956/);
-    assert.match(cards[0]!.detail, /Coverage\/coverage-example/);
+    assert.match(cards[0]!.detail, /member ID CP1234567/);
     for (const card of res.body['cards'] as Json[]) assert.deepEqual((card['extension'] as Json)['davinci-crd.associated-resource'], [{ reference: ORDER }]);
   });
 

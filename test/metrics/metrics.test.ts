@@ -146,7 +146,7 @@ describe('GET /metrics: Prometheus text format', () => {
         covered: (v) => ['covered', 'not-covered', 'conditional', 'indeterminate', 'none'].includes(v),
         reason: (v) => v === 'pa-required' || Object.hasOwn(testPolicy().definition.findings, v),
         outcome: (v) => ['answered', 'failed', 'recorded', 'already-recorded'].includes(v),
-        resource_type: (v) => /^(Patient|Coverage|Encounter|Condition|Procedure|MedicationRequest|MedicationAdministration|MedicationStatement|Medication)$/.test(v),
+        resource_type: (v) => /^(Patient|Coverage|Encounter|Condition|Procedure|MedicationRequest|MedicationAdministration|MedicationStatement|ServiceRequest|Observation|Medication)$/.test(v),
         failure: (v) => /^[a-z-]+$/.test(v),
         le: (v) => v === '+Inf' || Number.isFinite(Number(v)),
       };

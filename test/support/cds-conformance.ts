@@ -71,8 +71,11 @@ export function cdsResponseViolations(body: unknown, context: ConformanceContext
   for (const [i, card] of ((body['cards'] as unknown[]) ?? []).entries()) checkCard(card, `cards[${i}]`, version, fail);
 
   const drafts = new Map<string, Json>();
-  const entries = (((context.request['context'] as Json)?.['draftOrders'] as Json)?.['entry'] as Json[] | undefined) ?? [];
+  const sentEntries = ((context.request['context'] as Json)?.['draftOrders'] as Json)?.['entry'];
+  // One entry sent as an object is read as a one-item array; entries with no resource are passed over.
+  const entries = (Array.isArray(sentEntries) ? sentEntries : sentEntries ? [sentEntries] : []) as (Json | null)[];
   for (const e of entries) {
+    if (!isObject(e) || !isObject(e['resource'])) continue;
     // As the service received it: JSON drops members a test factory left undefined.
     const r = JSON.parse(JSON.stringify(e['resource'])) as Json;
     drafts.set(`${String(r['resourceType'])}/${String(r['id'])}`, r);
@@ -95,7 +98,9 @@ export function cdsResponseViolations(body: unknown, context: ConformanceContext
     }
     const strip = (r: Json) => {
       const { extension, ...rest } = r;
-      return { ...rest, extension: ((extension as Json[] | undefined) ?? []).filter((e) => e['url'] !== EXT_URL) };
+      // One extension sent as an object is read as a one-item array; anything else an EHR sends there is not an extension.
+      const list = Array.isArray(extension) ? extension : isObject(extension) ? [extension] : [];
+      return { ...rest, extension: (list as unknown[]).filter((e) => isObject(e) && e['url'] !== EXT_URL) };
     };
     if (!isDeepStrictEqual(strip(resource), strip(draft))) fail(`${path} changes ${key} beyond the coverage-information extension (CRD resp-37)`);
     const infos = ((resource['extension'] as Json[] | undefined) ?? []).filter((e) => e['url'] === EXT_URL);

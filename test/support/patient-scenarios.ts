@@ -39,6 +39,9 @@ export function eligibleMantleCellRecord(overrides: TestRecord = {}): TestRecord
     medicationRequests: [],
     medicationAdministrations: [],
     medicationStatements: [],
+    serviceRequests: [],
+    observations: [],
+    encounters: [],
     ...overrides,
   };
 }

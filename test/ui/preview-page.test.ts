@@ -208,6 +208,7 @@ describe('Card preview page in Chromium: editing, pasting, errors, raw JSON, tok
     await hookCall(page, () => page.click('button[data-scenario="eligible-mcl"]'));
     await page.fill('#diagnosisCode', 'C91.00');
     await page.selectOption('#clinicalStatus', 'active');
+    await page.selectOption('#lineage', 'b-cell-precursor');
     await page.selectOption('#priorCarT', 'harvest-38225');
     await page.selectOption('#setting', 'outpatient');
     await page.fill('#refills', '1');

@@ -68,9 +68,9 @@ describe('Preview page scenarios (GET /ui/scenarios.json, POST /ui/requests)', (
     { id: 'eligible-b-all', covered: 'covered', reasons: ['pa-required'], firstSummary: /^Prior authorization required for Tecartus/ },
     { id: 'prior-car-t', covered: 'not-covered', reasons: ['pa-required', 'prior-car-t'], firstSummary: /^Prior CAR-T therapy on record/ },
     { id: 'under-18', covered: 'not-covered', reasons: ['pa-required', 'age-under-18'], firstSummary: /not covered under age 18: the patient is 16/ },
-    { id: 'no-qualifying-diagnosis', covered: 'conditional', reasons: ['pa-required', 'diagnosis-not-qualifying'], firstSummary: /^No active mantle cell lymphoma or B-cell precursor ALL/ },
+    { id: 'no-qualifying-diagnosis', covered: 'conditional', reasons: ['pa-required', 'diagnosis-not-qualifying'], firstSummary: /^No relapsed or refractory MCL or B-cell precursor ALL/ },
     { id: 'rr-status-missing', covered: 'conditional', reasons: ['pa-required', 'rr-status-undocumented'], firstSummary: /^Relapsed or refractory status is not documented/ },
-    { id: 'outpatient', covered: 'covered', reasons: ['pa-required', 'outpatient-attestation'], firstSummary: /^Outpatient Tecartus needs the provider's attestation/ },
+    { id: 'outpatient', covered: 'conditional', reasons: ['pa-required', 'outpatient-attestation'], firstSummary: /^Outpatient Tecartus needs the provider's attestation/ },
   ];
   for (const e of expectations) {
     it(`scenario ${e.id} answers as its name says: ${e.covered}, reasons ${e.reasons!.join(', ')}`, async () => {
@@ -121,9 +121,21 @@ describe('Preview page: each edited fact reaches the decision', () => {
     assert.ok(info!.reasons.includes('diagnosis-not-qualifying'));
   });
 
-  it('clinical status remission makes the diagnosis not active', async () => {
+  it('clinical status remission: the MCL is diagnosed, but not relapsed or refractory', async () => {
     const { info } = await judge({ ...(await eligible()), clinicalStatus: 'remission' });
+    assert.deepEqual(info!.reasons, ['pa-required', 'rr-status-undocumented']);
+  });
+
+  it('clinical status resolved makes the diagnosis not active', async () => {
+    const { info } = await judge({ ...(await eligible()), clinicalStatus: 'resolved' });
     assert.ok(info!.reasons.includes('diagnosis-not-qualifying'));
+  });
+
+  it('ALL with the lineage not stated, stated B-cell precursor, or stated T-cell', async () => {
+    const all = { ...(await eligible()), diagnosisCode: 'C91.02', clinicalStatus: 'active' as const };
+    assert.deepEqual((await judge({ ...all, lineage: '' })).info!.reasons, ['pa-required', 'lineage-undocumented']);
+    assert.deepEqual((await judge({ ...all, lineage: 'b-cell-precursor' })).info!.reasons, ['pa-required']);
+    assert.deepEqual((await judge({ ...all, lineage: 't-cell' })).info!.reasons, ['pa-required', 'diagnosis-not-qualifying']);
   });
 
   it('each prior CAR-T record choice is read as the policy says', async () => {

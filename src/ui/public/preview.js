@@ -34,6 +34,7 @@ async function init() {
 
   $('diagnosis-choices').replaceChildren(...diagnoses.map((d) => option(d.code, `${d.display} — ${d.policyReading}`)));
   $('clinicalStatus').replaceChildren(option('', '(none recorded)'), ...data.choices.clinicalStatuses.map((s) => option(s, s)));
+  $('lineage').replaceChildren(...data.choices.lineages.map((c) => option(c.value, c.label)));
   $('priorCarT').replaceChildren(...data.choices.priorCarT.map((c) => option(c.value, c.label)));
   $('order').replaceChildren(...data.choices.orders.map((c) => option(c.value, c.label)));
   $('hook').replaceChildren(...services.map((s) => option(s.hook, `${s.hook} (${s.id})`)));
@@ -85,7 +86,7 @@ function showDiagnosisReading() {
 
 function readFacts() {
   const facts = {};
-  for (const name of ['hook', 'crdVersion', 'orderDate', 'birthDate', 'diagnosisCode', 'clinicalStatus', 'priorCarT', 'setting', 'refills', 'order']) {
+  for (const name of ['hook', 'crdVersion', 'orderDate', 'birthDate', 'diagnosisCode', 'clinicalStatus', 'lineage', 'priorCarT', 'setting', 'refills', 'order']) {
     facts[name] = form.elements.namedItem(name).value;
   }
   facts.refills = Number(facts.refills || 0);
