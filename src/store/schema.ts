@@ -52,7 +52,7 @@ export const hookCalls = table(
 export const orderDecisions = table(
   'order_decisions',
   {
-    call_id: uuid().references('hook_calls', 'call_id'),
+    call_id: uuid().references(hookCalls, 'call_id'),
     position: integer(),
     order_reference: text(),
     determination: text(),
@@ -70,7 +70,7 @@ export const cards = table(
   'cards',
   {
     card_uuid: text(),
-    call_id: uuid().references('hook_calls', 'call_id'),
+    call_id: uuid().references(hookCalls, 'call_id'),
     position: integer(),
     indicator: text(),
     topic: text().nullable(),

@@ -48,9 +48,11 @@ export interface SqlDatabase extends SqlSession {
   readonly dialect: Dialect;
   /**
    * Runs `work` in one transaction: committed when it resolves, rolled back
-   * when it rejects. With `group`, the database may commit it together with
-   * other grouped transactions begun in the same turn of the event loop
-   * (SQLite's group commit); each still commits or fails alone.
+   * when it rejects. `work` uses the session it is given (the database's own
+   * methods may wait for the transaction to end). With `group`, the database
+   * may commit it together with other grouped transactions begun in the same
+   * turn of the event loop (SQLite's group commit); each still commits or
+   * fails alone.
    */
   transaction<T>(work: (session: SqlSession) => Promise<T>, options?: { readonly group?: boolean }): Promise<T>;
   /** A transaction no other process runs at the same time on this database (migrations). */
@@ -64,8 +66,9 @@ export function createTableStatements(t: Table, dialect: Dialect, version: numbe
   const inlineKey = t.primaryKey.length === 1 ? t.primaryKey[0] : undefined;
   const lines = columns.map(([name, c]) => {
     if (c.type === 'serial') return `${name} ${dialect.serialPrimaryKey}`;
-    // A one-column key is declared on its column with no NOT NULL, as the first release created it
-    // (PostgreSQL implies NOT NULL; SQLite's rowid tables take it only when declared).
+    // A one-column key is declared on its column without NOT NULL, as the first release
+    // declared it, so that a new database is the same as an old one (PostgreSQL implies
+    // NOT NULL for a key; SQLite would take a NULL text key).
     if (name === inlineKey) return `${name} ${columnClause(c, dialect, { key: true })}`;
     return `${name} ${columnClause(c, dialect)}`;
   });

@@ -1,7 +1,7 @@
 /**
  * Tables as data: each table of the store is defined once (schema.ts) and
  * both databases' DDL, insert statements and row decoding are derived from
- * that definition. A dialect (sql-dialect.ts) only says how a column type is
+ * that definition. A Dialect (sql-database.ts) only says how a column type is
  * spelled and how its values travel.
  */
 
@@ -29,8 +29,8 @@ export class Column<T, Nullable extends boolean = false, Generated extends boole
     return new Column(this.type, true, this.reference, this.addedIn);
   }
 
-  references(table: string, column: string): Column<T, Nullable, Generated> {
-    return new Column(this.type, this.isNullable, { table, column }, this.addedIn);
+  references<R extends Table>(table: R, column: keyof R['columns'] & string): Column<T, Nullable, Generated> {
+    return new Column(this.type, this.isNullable, { table: table.name, column }, this.addedIn);
   }
 
   /**
