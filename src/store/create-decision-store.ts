@@ -6,9 +6,9 @@ import { SqliteDecisionStore } from './sqlite-decision-store.js';
 
 /**
  * The store DATABASE_URL names: PostgreSQL for postgres:// URLs, otherwise an
- * SQLite file (./data/tecartus-cds.sqlite unless set). SQLite is migrated
- * before this returns; PostgreSQL migrates in the background and `ready()`
- * says when it is done (every operation waits for it).
+ * SQLite file (./data/tecartus-cds.sqlite unless set). Both migrate on
+ * start; `ready()` says when that is done (or why it failed), and every
+ * operation waits for it.
  */
 export function createDecisionStore(settings: DatabaseSettings, logger?: Logger): DecisionStore {
   if (settings.kind === 'postgres') return new PostgresDecisionStore({ url: settings.url, schema: settings.schema, poolMax: settings.poolMax, logger });

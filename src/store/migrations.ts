@@ -1,139 +1,61 @@
-/**
- * Schema migrations, applied in order on start by both stores. A migration
- * once released is never edited: add a new one. Each store keeps the applied
- * versions in `schema_migrations`.
- *
- * Tables (the same in both dialects):
- * - hook_calls: one row per answer sent (a retried hookInstance gets a row per
- *   different answer, since its cards carry new uuids; the same answer twice is
- *   one row);
- * - order_decisions: each judged order of a call, its criteria, findings and
- *   coverage information (`record` holds the OrderDecisionRecord as JSON);
- * - cards: each card sent, by uuid, so feedback links to its decision;
- * - feedback: CDS Hooks feedback, one row per card, outcome and timestamp.
- */
+import { cards, feedback, hookCalls, orderDecisions, schemaMigrations } from './schema.js';
+import { addColumnStatements, createTableStatements, type Dialect, query, type SqlDatabase } from './sql-database.js';
+import type { ColumnsOf, Table } from './sql-table.js';
+
+/** One step of a migration: the statements it runs, spelled for a database, at the migration's version. */
+export type MigrationStep = (dialect: Dialect, version: number) => string[];
+
 export interface Migration {
   readonly version: number;
   readonly name: string;
-  readonly sqlite: string;
-  readonly postgres: string;
+  readonly steps: readonly MigrationStep[];
 }
 
+/** Creates a table (schema.ts) with its indexes, as it was at the migration's version. */
+export const createTable =
+  (t: Table): MigrationStep =>
+  (dialect, version) =>
+    createTableStatements(t, dialect, version);
+
+/** Adds the columns and indexes of a released table marked `.since(version)` / `addedIn: version`. */
+export const addColumns =
+  (t: Table): MigrationStep =>
+  (dialect, version) =>
+    addColumnStatements(t, dialect, version);
+
+/**
+ * The schema's history, one list for both databases, applied in order on
+ * start. A migration once released is never edited or removed: add a new
+ * one. Each database records the versions applied in `schema_migrations`, so
+ * applying the list again does nothing; versions it does not know (a newer
+ * instance's) are left alone.
+ */
 export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
     name: 'hook calls, order decisions, cards, feedback',
-    sqlite: `
-      CREATE TABLE hook_calls (
-        call_id TEXT PRIMARY KEY,
-        hook_instance TEXT NOT NULL,
-        client_iss TEXT NOT NULL,
-        service_id TEXT NOT NULL,
-        hook TEXT NOT NULL,
-        crd_version TEXT NOT NULL,
-        answered_at TEXT NOT NULL,
-        patient_id TEXT NOT NULL,
-        response_sha256 TEXT NOT NULL,
-        UNIQUE (client_iss, hook_instance, response_sha256)
-      );
-      CREATE INDEX hook_calls_hook_instance ON hook_calls (hook_instance);
-      CREATE INDEX hook_calls_answered_at ON hook_calls (answered_at);
-      CREATE TABLE order_decisions (
-        call_id TEXT NOT NULL REFERENCES hook_calls (call_id),
-        position INTEGER NOT NULL,
-        order_reference TEXT NOT NULL,
-        determination TEXT NOT NULL,
-        assertion_id TEXT,
-        record TEXT NOT NULL,
-        PRIMARY KEY (call_id, position)
-      );
-      CREATE INDEX order_decisions_assertion_id ON order_decisions (assertion_id);
-      CREATE TABLE cards (
-        card_uuid TEXT PRIMARY KEY,
-        call_id TEXT NOT NULL REFERENCES hook_calls (call_id),
-        position INTEGER NOT NULL,
-        indicator TEXT NOT NULL,
-        topic TEXT,
-        finding TEXT,
-        orders TEXT NOT NULL,
-        override_reasons TEXT NOT NULL
-      );
-      CREATE INDEX cards_call_id ON cards (call_id);
-      CREATE TABLE feedback (
-        feedback_id INTEGER PRIMARY KEY AUTOINCREMENT,
-        card_uuid TEXT NOT NULL,
-        outcome TEXT NOT NULL,
-        outcome_timestamp TEXT NOT NULL,
-        service_id TEXT NOT NULL,
-        client_iss TEXT NOT NULL,
-        received_at TEXT NOT NULL,
-        call_id TEXT,
-        accepted_suggestions TEXT NOT NULL,
-        override_reason_system TEXT,
-        override_reason_code TEXT,
-        override_reason_display TEXT,
-        reason_offered INTEGER,
-        user_comment TEXT,
-        UNIQUE (card_uuid, outcome, outcome_timestamp)
-      );
-      CREATE INDEX feedback_received_at ON feedback (received_at);
-      CREATE INDEX feedback_outcome_timestamp ON feedback (outcome_timestamp);
-    `,
-    postgres: `
-      CREATE TABLE hook_calls (
-        call_id uuid PRIMARY KEY,
-        hook_instance text NOT NULL,
-        client_iss text NOT NULL,
-        service_id text NOT NULL,
-        hook text NOT NULL,
-        crd_version text NOT NULL,
-        answered_at timestamptz NOT NULL,
-        patient_id text NOT NULL,
-        response_sha256 text NOT NULL,
-        UNIQUE (client_iss, hook_instance, response_sha256)
-      );
-      CREATE INDEX hook_calls_hook_instance ON hook_calls (hook_instance);
-      CREATE INDEX hook_calls_answered_at ON hook_calls (answered_at);
-      CREATE TABLE order_decisions (
-        call_id uuid NOT NULL REFERENCES hook_calls (call_id),
-        position integer NOT NULL,
-        order_reference text NOT NULL,
-        determination text NOT NULL,
-        assertion_id text,
-        record jsonb NOT NULL,
-        PRIMARY KEY (call_id, position)
-      );
-      CREATE INDEX order_decisions_assertion_id ON order_decisions (assertion_id);
-      CREATE TABLE cards (
-        card_uuid text PRIMARY KEY,
-        call_id uuid NOT NULL REFERENCES hook_calls (call_id),
-        position integer NOT NULL,
-        indicator text NOT NULL,
-        topic text,
-        finding text,
-        orders jsonb NOT NULL,
-        override_reasons jsonb NOT NULL
-      );
-      CREATE INDEX cards_call_id ON cards (call_id);
-      CREATE TABLE feedback (
-        feedback_id bigserial PRIMARY KEY,
-        card_uuid text NOT NULL,
-        outcome text NOT NULL,
-        outcome_timestamp timestamptz NOT NULL,
-        service_id text NOT NULL,
-        client_iss text NOT NULL,
-        received_at timestamptz NOT NULL,
-        call_id uuid,
-        accepted_suggestions jsonb NOT NULL,
-        override_reason_system text,
-        override_reason_code text,
-        override_reason_display text,
-        reason_offered boolean,
-        user_comment text,
-        UNIQUE (card_uuid, outcome, outcome_timestamp)
-      );
-      CREATE INDEX feedback_received_at ON feedback (received_at);
-      CREATE INDEX feedback_outcome_timestamp ON feedback (outcome_timestamp);
-    `,
+    steps: [createTable(hookCalls), createTable(orderDecisions), createTable(cards), createTable(feedback)],
   },
 ];
+
+const APPLIED = query<ColumnsOf<typeof schemaMigrations, 'version'>>('SELECT version FROM schema_migrations', schemaMigrations);
+
+/**
+ * Applies the migrations not yet recorded, each with its record, in one
+ * transaction that no other instance runs at the same time (a fleet starting
+ * together migrates once).
+ */
+export async function migrate(db: SqlDatabase, migrations: readonly Migration[] = MIGRATIONS): Promise<void> {
+  migrations.forEach((m, i) => {
+    if (i > 0 && m.version <= migrations[i - 1]!.version) throw new Error(`migration ${m.version} is out of order`);
+  });
+  await db.exclusiveTransaction(async (session) => {
+    for (const statement of createTableStatements(schemaMigrations, db.dialect, Infinity, { ifNotExists: true })) await session.ddl(statement);
+    const applied = new Set((await session.select(APPLIED)).map((r) => r.version));
+    for (const m of migrations) {
+      if (applied.has(m.version)) continue;
+      for (const step of m.steps) for (const statement of step(db.dialect, m.version)) await session.ddl(statement);
+      await session.insert(schemaMigrations, [{ version: m.version, name: m.name, applied_at: new Date() }]);
+    }
+  });
+}

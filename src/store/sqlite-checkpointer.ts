@@ -1,34 +1,28 @@
-import { createRequire } from 'node:module';
+import { dirname, extname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import type { CheckpointWorkerData } from './sqlite-checkpoint-worker.js';
 
 /** How often the checkpointer copies the WAL into the database file. */
 const CHECKPOINT_INTERVAL_MS = 500;
 
 /**
- * The checkpointer's own connection, in a worker thread (plain CommonJS so it
- * runs with or without tsx). PASSIVE checkpoints never wait for the service's
- * writes; a busy or failed one is tried again at the next interval.
+ * The worker is the module beside this one: sqlite-checkpoint-worker.js once
+ * compiled, which a worker thread runs as it is; sqlite-checkpoint-worker.ts
+ * when run from source with tsx (npm start, the tests). Node 20 does not give
+ * a worker thread tsx's ESM loader, even with --import tsx in its execArgv
+ * (the entry fails with ERR_UNKNOWN_FILE_EXTENSION), so the .ts module is
+ * loaded through tsx's require hook in the thread.
  */
-const WORKER_SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads');
-const Database = require(workerData.module);
-const db = new Database(workerData.path, { fileMustExist: true });
-db.pragma('busy_timeout = 100');
-const checkpoint = () => {
-  try {
-    db.pragma('wal_checkpoint(PASSIVE)');
-  } catch {
-    // Busy (another checkpoint, e.g. the report command's) or transient: the next interval tries again.
-  }
-};
-const timer = setInterval(checkpoint, workerData.intervalMs);
-parentPort.once('message', () => {
-  clearInterval(timer);
-  checkpoint();
-  db.close();
-  parentPort.close();
-});
-`;
+function startWorker(workerData: CheckpointWorkerData): Worker {
+  const here = fileURLToPath(import.meta.url);
+  const extension = extname(here);
+  const worker = join(dirname(here), `sqlite-checkpoint-worker${extension}`);
+  if (extension !== '.ts') return new Worker(worker, { workerData, execArgv: [] });
+  const tsxRequire = fileURLToPath(import.meta.resolve('tsx/cjs/api'));
+  const bootstrap = `require(${JSON.stringify(tsxRequire)}).require(${JSON.stringify(worker)}, __filename);`;
+  return new Worker(bootstrap, { eval: true, workerData, execArgv: [] });
+}
 
 /**
  * Keeps SQLite's WAL checkpoints off the request path. By default SQLite
@@ -48,8 +42,7 @@ export class SqliteCheckpointer {
   #stopping = false;
 
   constructor(path: string, onFailure: () => void) {
-    const module = createRequire(import.meta.url).resolve('better-sqlite3');
-    this.#worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { module, path, intervalMs: CHECKPOINT_INTERVAL_MS }, execArgv: [] });
+    this.#worker = startWorker({ path, intervalMs: CHECKPOINT_INTERVAL_MS });
     // Never keeps the process alive on its own.
     this.#worker.unref();
     this.#worker.on('error', () => undefined);

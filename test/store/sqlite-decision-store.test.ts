@@ -16,6 +16,9 @@ decisionStoreContract('SQLite', async () => {
   };
 });
 
+/** The store's own better-sqlite3 connection (pragmas are per connection). */
+const connectionOf = (store: SqliteDecisionStore) => (store as unknown as { db: { connection: Database.Database } }).db.connection;
+
 describe('SQLite settings', () => {
   const pragmas = (path: string) => {
     const db = new Database(path, { readonly: true });
@@ -40,11 +43,10 @@ describe('SQLite settings', () => {
 
   it('runs with synchronous=FULL when asked (survives power loss, at an fsync per commit)', async () => {
     const store = new SqliteDecisionStore({ path: ':memory:', synchronous: 'FULL' });
-    const db = (store as unknown as { db: Database.Database }).db;
-    assert.equal(db.pragma('synchronous', { simple: true }), 2);
+    assert.equal(connectionOf(store).pragma('synchronous', { simple: true }), 2);
     await store.close();
     const normal = new SqliteDecisionStore({ path: ':memory:', synchronous: 'NORMAL' });
-    assert.equal((normal as unknown as { db: Database.Database }).db.pragma('synchronous', { simple: true }), 1);
+    assert.equal(connectionOf(normal).pragma('synchronous', { simple: true }), 1);
     await normal.close();
   });
 });

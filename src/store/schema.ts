@@ -1,0 +1,111 @@
+import type { CodeRef, OrderDecisionRecord } from './decision-store.js';
+import { boolean, integer, json, serial, table, text, timestamp, uuid } from './sql-table.js';
+
+/**
+ * The store's tables, defined once for both databases (each database's
+ * Dialect spells the types: sqlite-decision-store.ts, postgres-decision-store.ts).
+ * A new table is one definition here and a `createTable` step in a new
+ * migration (migrations.ts); a column added to a released table is marked
+ * `.since(version)` and added by an `addColumns` step.
+ *
+ * Records hold ids, codes and references only (CRD sec-6: CRD data is kept
+ * for audit only): no resource bodies, names or birth dates.
+ */
+
+/** The applied migrations (migrations.ts). */
+export const schemaMigrations = table(
+  'schema_migrations',
+  {
+    version: integer(),
+    name: text(),
+    applied_at: timestamp(),
+  },
+  { primaryKey: ['version'] },
+);
+
+/**
+ * One row per answer sent (CRD found-37). A retried hookInstance gets a row
+ * per different answer, since its cards carry new uuids; the same answer
+ * twice (client, hookInstance, response hash) is one row.
+ */
+export const hookCalls = table(
+  'hook_calls',
+  {
+    call_id: uuid(),
+    hook_instance: text(),
+    client_iss: text(),
+    service_id: text(),
+    hook: text(),
+    crd_version: text(),
+    answered_at: timestamp(),
+    patient_id: text(),
+    response_sha256: text(),
+  },
+  {
+    primaryKey: ['call_id'],
+    unique: [['client_iss', 'hook_instance', 'response_sha256']],
+    indexes: [{ columns: ['hook_instance'] }, { columns: ['answered_at'] }],
+  },
+);
+
+/** Each judged order of a call (CRD found-11): `record` holds the OrderDecisionRecord; the assertion id is the look-up key. */
+export const orderDecisions = table(
+  'order_decisions',
+  {
+    call_id: uuid().references(hookCalls, 'call_id'),
+    position: integer(),
+    order_reference: text(),
+    determination: text(),
+    assertion_id: text().nullable(),
+    record: json<OrderDecisionRecord>(),
+  },
+  {
+    primaryKey: ['call_id', 'position'],
+    indexes: [{ columns: ['assertion_id'] }],
+  },
+);
+
+/** Each card sent, by uuid, so feedback links to its decision. */
+export const cards = table(
+  'cards',
+  {
+    card_uuid: text(),
+    call_id: uuid().references(hookCalls, 'call_id'),
+    position: integer(),
+    indicator: text(),
+    topic: text().nullable(),
+    finding: text().nullable(),
+    orders: json<readonly string[]>(),
+    override_reasons: json<readonly CodeRef[]>(),
+  },
+  {
+    primaryKey: ['card_uuid'],
+    indexes: [{ columns: ['call_id'] }],
+  },
+);
+
+/** CDS Hooks feedback: one row per card, outcome and outcome timestamp. */
+export const feedback = table(
+  'feedback',
+  {
+    feedback_id: serial(),
+    card_uuid: text(),
+    outcome: text<'accepted' | 'overridden'>(),
+    outcome_timestamp: timestamp(),
+    service_id: text(),
+    client_iss: text(),
+    received_at: timestamp(),
+    call_id: uuid().nullable(),
+    accepted_suggestions: json<readonly string[]>(),
+    override_reason_system: text().nullable(),
+    override_reason_code: text().nullable(),
+    override_reason_display: text().nullable(),
+    reason_offered: boolean().nullable(),
+    user_comment: text().nullable(),
+  },
+  {
+    primaryKey: ['feedback_id'],
+    unique: [['card_uuid', 'outcome', 'outcome_timestamp']],
+    indexes: [{ columns: ['received_at'] }, { columns: ['outcome_timestamp'] }],
+  },
+);
