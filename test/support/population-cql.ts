@@ -69,7 +69,17 @@ export function createPopulationRunner(policyDirectory = fromRoot('policies', 't
     ),
   );
 
-  async function definitions(record: PopulationRecord): Promise<Record<string, unknown>> {
+  // Reading the FHIR 4.0.1 model info takes most of a run, so one source serves every run, one at a time.
+  const source = PatientSource.FHIRv401();
+  let queue: Promise<unknown> = Promise.resolve();
+
+  function definitions(record: PopulationRecord): Promise<Record<string, unknown>> {
+    const run = queue.then(() => evaluate(record));
+    queue = run.catch(() => undefined);
+    return run;
+  }
+
+  async function evaluate(record: PopulationRecord): Promise<Record<string, unknown>> {
     const patient = record.resources.find((r): r is Patient => r.resourceType === 'Patient');
     const resources: FhirResource[] = [
       ...(patient ? [] : [{ resourceType: 'Patient', id: PLACEHOLDER_PATIENT_ID } satisfies Patient]),
@@ -77,7 +87,7 @@ export function createPopulationRunner(policyDirectory = fromRoot('policies', 't
       ...(record.order ? [record.order] : []),
     ];
     const bundle: Bundle = { resourceType: 'Bundle', type: 'collection', entry: resources.map((resource) => ({ resource })) };
-    const source = PatientSource.FHIRv401();
+    source.reset();
     source.loadBundles([bundle]);
     const results = await new cql.Executor(library, codeService).exec(source, executionDateTime(record));
     const patientId = patient?.id ?? PLACEHOLDER_PATIENT_ID;
