@@ -16,7 +16,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
-import { createApp } from '../src/app.js';
+import { createApp } from '../src/http/app.js';
 import { loadConfig } from '../src/config.js';
 import { loadDiscovery } from '../src/hooks/discovery.js';
 import { createLogger } from '../src/logger.js';

@@ -108,7 +108,7 @@ const STAGES: readonly { name: string; match: (fn: string, url: string) => boole
   { name: 'JSON body parsing (body-parser, as in the baseline)', match: (fn, url) => fn === 'parse' && url.includes('body-parser') },
   { name: 'JSON depth limit', match: (fn) => fn === 'depthExceeds' },
   { name: 'logging (pino)', match: (fn, url) => url.includes('/pino/') || url.includes('request-log') },
-  { name: 'metrics (prom-client)', match: (fn, url) => url.includes('prom-client') || url.includes('src/metrics/') },
+  { name: 'metrics (prom-client)', match: (fn, url) => url.includes('prom-client') || url.includes('src/operations/metrics') },
   { name: 'JWT verification', match: (fn, url) => url.includes('src/auth/') || url.includes('/jose/') },
   { name: 'socket writes (writev, as in the baseline)', match: (fn) => fn === 'writev' || fn === 'writeBuffer' || fn === 'writeUtf8String' },
 ];

@@ -7,7 +7,7 @@
  */
 import type { AddressInfo } from 'node:net';
 import { chromium } from 'playwright-core';
-import { createApp } from '../src/app.js';
+import { createApp } from '../src/http/app.js';
 import { loadConfig } from '../src/config.js';
 import { loadDiscovery } from '../src/hooks/discovery.js';
 import { createLogger } from '../src/logger.js';

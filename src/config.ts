@@ -145,7 +145,7 @@ export interface Config {
   /** redis://… makes the JWT replay store and the rate limit shared through Redis. */
   readonly redisUrl?: string | undefined;
   readonly redisKeyPrefix: string;
-  /** Processes serving on the one port (node:cluster, src/cluster/workers.ts); 1 = this process serves. */
+  /** Processes serving on the one port (node:cluster, src/operations/workers.ts); 1 = this process serves. */
   readonly workers: number;
 }
 

@@ -1,8 +1,8 @@
 import cluster from 'node:cluster';
-import { superviseWorkers } from './cluster/workers.js';
+import { superviseWorkers } from './operations/workers.js';
 import { loadConfig } from './config.js';
 import { createLogger } from './logger.js';
-import { startServer } from './start-server.js';
+import { startServer } from './http/start-server.js';
 
 let config: ReturnType<typeof loadConfig>;
 try {
@@ -14,7 +14,7 @@ try {
 // Under WORKERS=N each worker's lines say which worker wrote them.
 const logger = cluster.isWorker ? createLogger(config.logLevel).child({ worker: cluster.worker!.id }) : createLogger(config.logLevel);
 
-// WORKERS=N: this process forks N workers that each run this file as below, on one port (src/cluster/workers.ts).
+// WORKERS=N: this process forks N workers that each run this file as below, on one port (src/operations/workers.ts).
 if (config.workers > 1 && cluster.isPrimary) superviseWorkers(config, logger);
 else await serve();
 

@@ -1,4 +1,5 @@
-import { HttpError, outcome } from '../http/operation-outcome.js';
+import type { OperationOutcome } from 'fhir/r4.js';
+import { outcome } from '../errors/outcomes.js';
 
 /** Why a call was refused, in the words of the 401 answer. */
 export type AuthFailureCategory = 'missing' | 'malformed' | 'untrusted' | 'expired' | 'replayed';
@@ -25,15 +26,14 @@ export class AuthFailure extends Error {
     this.name = 'AuthFailure';
   }
 
-  /**
-   * 401 with `WWW-Authenticate` (RFC 6750 section 3) and an OperationOutcome
-   * naming the category (CDS Hooks best practice: 401 for a refused JWT).
-   */
-  toHttpError(): HttpError {
+  /** The OperationOutcome naming the category (CDS Hooks best practice: 401 for a refused JWT). */
+  outcome(): OperationOutcome {
     const code = this.category === 'missing' ? 'login' : this.category === 'expired' ? 'expired' : 'security';
-    const text = `Authentication failed (${this.category}): ${SUMMARY[this.category]}; ${this.detail}.`;
-    // The header value is built from fixed text only, so it always is a legal header value.
-    const header = `Bearer error="invalid_token", error_description="${this.category}: ${SUMMARY[this.category]}"`;
-    return new HttpError(401, outcome(code, text), { 'WWW-Authenticate': header });
+    return outcome(code, `Authentication failed (${this.category}): ${SUMMARY[this.category]}; ${this.detail}.`);
+  }
+
+  /** The `WWW-Authenticate` challenge (RFC 6750 section 3), from fixed text only, so it always is a legal header value. */
+  challenge(): string {
+    return `Bearer error="invalid_token", error_description="${this.category}: ${SUMMARY[this.category]}"`;
   }
 }

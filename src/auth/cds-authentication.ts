@@ -43,7 +43,7 @@ export function cdsAuthentication(options: { config: Config; logger: Logger; ver
         },
         'call refused: authentication failed',
       );
-      throw error instanceof AuthFailure ? error.toHttpError() : error;
+      throw error;
     }
     setCdsClient(res, { iss: caller.iss, tenant: caller.tenant });
     next();

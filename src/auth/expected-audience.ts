@@ -1,6 +1,6 @@
 import type { Request } from 'express';
 import type { Config } from '../config.js';
-import { baseUrlOf } from '../hooks/routes.js';
+import { baseUrlOf } from '../http/base-url.js';
 
 /**
  * The `aud` a token for this request must carry: CDS Hooks 2.0, "aud: the CDS

@@ -1,6 +1,6 @@
 import { decodeJwt, decodeProtectedHeader, errors, jwtVerify, type JWTPayload, type ProtectedHeaderParameters } from 'jose';
 import type { AsymmetricJwsAlgorithm } from '../config.js';
-import { HttpError, outcome } from '../http/operation-outcome.js';
+import { unavailable } from '../errors/outcomes.js';
 import { AuthFailure } from './auth-failure.js';
 import { KeysUnavailable, type KeyResolver } from './key-resolver.js';
 import { replayKey, type ReplayStore } from './replay-store.js';
@@ -124,7 +124,7 @@ export class CdsJwtVerifier {
       first = await this.replay.firstUse(replayKey(client.iss, payload.jti), new Date(lastAccepted * 1000));
     } catch (error) {
       context.note = `replay store (${this.replay.kind}) failed: ${(error as Error).message}`;
-      throw new HttpError(503, outcome('transient', 'The service cannot check tokens for replay right now; try again shortly.'), { 'Retry-After': '5' });
+      throw unavailable('The service cannot check tokens for replay right now; try again shortly.');
     }
     if (!first) {
       context.check = 'jti';

@@ -3,7 +3,8 @@ import type { CrdVersion } from '../hooks/crd-options.js';
 import type { Discovery } from '../hooks/discovery.js';
 import { ResourceReader } from '../fhir/read-resource.js';
 import { handleOrderHook, type HookResult } from '../hooks/handle-order-hook.js';
-import { HttpError } from '../http/operation-outcome.js';
+import { OperationOutcomeError } from '../errors/outcomes.js';
+import { statusOf } from '../http/outcome-status.js';
 import type { CompiledPolicy } from '../policy/compiled-policy.js';
 import { bundleToOrderRequest } from './bundle-to-request.js';
 import { CliInputError } from './cli-input-error.js';
@@ -60,7 +61,7 @@ export async function evaluateInput(input: EvaluatorInput, options: EvaluationOp
     const result = await handleOrderHook({ serviceId, body, baseUrl: deps.baseUrl }, { policy: deps.policy, discovery: deps.discovery, fetcher: deps.fetcher, reader: new ResourceReader(), now: deps.now });
     return { result, serviceId, input: input.kind, notes };
   } catch (error) {
-    if (error instanceof HttpError) throw new CliInputError(outcomeMessage(error));
+    if (error instanceof OperationOutcomeError) throw new CliInputError(outcomeMessage(error));
     throw error;
   }
 }
@@ -77,10 +78,11 @@ const WHAT: Record<number, string> = {
   412: 'The record lacks data the decision needs',
 };
 
-function outcomeMessage(error: HttpError): string {
+function outcomeMessage(error: OperationOutcomeError): string {
+  const status = statusOf(error.outcome);
   const lines = error.outcome.issue.map((i) => {
     const where = i.expression && i.expression.length > 0 ? ` (at ${i.expression.join(', ')})` : '';
     return `  - ${i.details?.text ?? i.diagnostics ?? i.code}${where}`;
   });
-  return `${WHAT[error.status] ?? 'The service would refuse this request'} (HTTP ${error.status}):\n${lines.join('\n')}`;
+  return `${WHAT[status] ?? 'The service would refuse this request'} (HTTP ${status}):\n${lines.join('\n')}`;
 }

@@ -24,25 +24,9 @@ export interface Day {
 // A time after the date (T or, as some EHRs send a birthDate, a space) is read for its date.
 const FHIR_DATE = /^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?(?:[T ][\d:.]+(?:Z|[+-]\d{2}:?\d{2})?)?$/;
 
-/** Most distinct date texts remembered (a record repeats the same few dates; a client could send endless ones). */
-const MAX_REMEMBERED_DATES = 10_000;
-/** The longest FHIR dateTime is 35 characters (2025-03-02T23:30:00.123456789+05:00); longer texts are not dates and not kept. */
-const MAX_DATE_LENGTH = 40;
-const parsedDates = new Map<string, PartialDate | undefined>();
-
 /** Parses a FHIR date or dateTime; returns undefined for anything that is not one. */
 export function parseFhirDate(value: string | undefined): PartialDate | undefined {
   if (typeof value !== 'string') return undefined;
-  // The criteria read each entry's date several times, and histories repeat dates: each text is parsed once.
-  if (parsedDates.has(value)) return parsedDates.get(value);
-  const parsed = parseDateText(value);
-  if (value.length > MAX_DATE_LENGTH) return parsed;
-  if (parsedDates.size >= MAX_REMEMBERED_DATES) parsedDates.clear();
-  parsedDates.set(value, parsed);
-  return parsed;
-}
-
-function parseDateText(value: string): PartialDate | undefined {
   const m = FHIR_DATE.exec(value.trim());
   if (!m) return undefined;
   const year = Number(m[1]);
@@ -110,20 +94,15 @@ export function ageRangeOn(birth: PartialDate, on: Day): { min: number; max: num
 
 /** Today's calendar day in an IANA time zone (the plan's, not the server's). */
 export function dayIn(timeZone: string, now: Date): Day {
-  // Zone offsets are whole seconds, so the day cannot change within a second: calls in the same second share one answer.
-  const second = Math.floor(now.getTime() / 1000);
-  if (lastDay && lastDay.timeZone === timeZone && lastDay.second === second) return lastDay.day;
   const parts = dayFormat(timeZone).formatToParts(now);
   const get = (type: string) => Number(parts.find((p) => p.type === type)?.value);
-  const day = { year: get('year'), month: get('month'), day: get('day') };
-  lastDay = { timeZone, second, day };
-  return day;
+  return { year: get('year'), month: get('month'), day: get('day') };
 }
 
-let lastDay: { readonly timeZone: string; readonly second: number; readonly day: Day } | undefined;
-
-// Building an Intl.DateTimeFormat costs far more than using one (it loads the
-// zone's rules); the policy names one time zone, so each is built once.
+// The one module-level cache kept (docs/performance.md): building an
+// Intl.DateTimeFormat costs far more than using one (it loads the zone's
+// rules). Bounded by the time zones policies name (one today); a formatter
+// gives the same answer whenever it was built, so results cannot depend on it.
 const dayFormats = new Map<string, Intl.DateTimeFormat>();
 
 function dayFormat(timeZone: string): Intl.DateTimeFormat {

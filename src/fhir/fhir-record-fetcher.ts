@@ -66,7 +66,7 @@ export interface FhirRecordFetcherOptions {
  * unavailable, and the log says which client named which origin.
  */
 export function createFhirRecordFetcher(options: FhirRecordFetcherOptions): RecordFetcher {
-  const { settings, logger, outbound, trustedClients, observer } = options;
+  const { settings, logger, trustedClients } = options;
 
   /** The address rules for this call's fhirServer, or the reason it may not be queried (logged). */
   const permitted = (request: RecordRequest, purpose: 'record' | 'medications'): AddressRules | string => {

@@ -1,5 +1,5 @@
 import type { FhirResource, Medication, Organization } from 'fhir/r4.js';
-import { preconditionFailed } from '../http/operation-outcome.js';
+import { incomplete } from '../errors/outcomes.js';
 import { assembleRecord } from './assemble-record.js';
 import type { PatientRecord, RecordPart, UnavailablePart } from './patient-record.js';
 import type { PrefetchReading } from './prefetch.js';
@@ -74,7 +74,7 @@ export async function gatherPatientRecord(request: RecordRequest, fetcher: Recor
 
   const required = missing.filter((s) => !s.supplementary);
   if (required.length > 0 && refusal) {
-    throw preconditionFailed(
+    throw incomplete(
       `The Tecartus decision needs data the request did not prefetch (${required.map((s) => s.key).join(', ')}) and ${refusal}.`,
       required.map((s) => `prefetch.${s.key}`),
     );

@@ -10,12 +10,10 @@ import type { CdsCard, CdsCoding } from './types.js';
 
 type CardTopic = (typeof CARD_TOPICS)[number];
 
-/** The finding each warning card shows, for the audit record (which finding clinicians override, and why). */
-const findingOfCard = new WeakMap<CdsCard, FindingCode>();
-
-/** The policy finding a card built here shows; undefined for the Instructions and External Reference cards. */
-export function findingShownBy(card: CdsCard): FindingCode | undefined {
-  return findingOfCard.get(card);
+/** A card and the policy finding it shows (none for the Instructions and External Reference cards), for the audit record. */
+export interface ShownCard {
+  readonly card: CdsCard;
+  readonly finding?: FindingCode | undefined;
 }
 
 /** CRD card-type codes: the temporary CodeSystem in 2.0.1, terminology.hl7.org from 2.2. */
@@ -51,7 +49,7 @@ export interface CardInput {
  * policy (info). Card types the client switched off are left out; when
  * max-cards cuts, findings go first, then Instructions, then the reference.
  */
-export function buildCards(input: CardInput): CdsCard[] {
+export function buildCards(input: CardInput): ShownCard[] {
   const { policy, decisions, version } = input;
   const definition = policy.definition;
   const source = (topic: CardTopic) => ({
@@ -74,7 +72,6 @@ export function buildCards(input: CardInput): CdsCard[] {
         overrideReasons: wording.overrideReasons.map((r): CdsCoding => ({ system: definition.overrideReasonSystem, code: r.code, display: r.display })),
         extension: associated([decision.order.reference]),
       };
-      findingOfCard.set(card, finding.code);
       findingCards.push({ topic: wording.cardTopic, finding, card });
     }
   }
@@ -110,11 +107,11 @@ export function buildCards(input: CardInput): CdsCard[] {
     extension: associated(orderRefs),
   };
 
-  const ordered: { topic: CardTopic; card: CdsCard }[] = [...findingCards, { topic: 'coverage-info', card: instructions }, { topic: 'guideline', card: reference }];
+  const ordered: { topic: CardTopic; card: CdsCard; finding?: Finding }[] = [...findingCards, { topic: 'coverage-info', card: instructions }, { topic: 'guideline', card: reference }];
   return ordered
     .filter((c) => input.enabled[c.topic] !== false)
     .slice(0, input.maxCards)
-    .map((c) => c.card);
+    .map((c) => ({ card: c.card, finding: c.finding?.code }));
 }
 
 /**

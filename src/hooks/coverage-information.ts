@@ -36,49 +36,83 @@ export function reasonCodes(decision: OrderDecision): ReasonCode[] {
   return ['pa-required', ...new Set(decision.findings.map((f) => f.code))];
 }
 
+/** One reason an assertion gives: a coding and its plain-English text (CRD q7). */
+export interface CoverageReason {
+  readonly system: string;
+  readonly code: string;
+  readonly display: string;
+  readonly text: string;
+}
+
 /**
- * The Da Vinci CRD ext-coverage-information extension for one order,
- * valid under CRD 2.0.1 and meeting the 2.2 invariants q1-q9:
+ * What the service asserts about one order on one Coverage, as plain values:
+ * rendered as the ext-coverage-information extension (coverageInformationExtension)
+ * and kept as such in the audit record, never read back out of the extension.
+ */
+export interface CoverageInformation {
+  readonly coverage: string;
+  readonly covered: CoveredCode;
+  readonly paNeeded?: 'auth-needed' | undefined;
+  readonly docNeeded: readonly 'clinical'[];
+  readonly docPurpose: readonly 'withpa'[];
+  readonly infoNeeded: readonly 'OTH'[];
+  readonly reasons: readonly CoverageReason[];
+  readonly date: string;
+  readonly assertionId: string;
+}
+
+/**
+ * The assertion for one order, meeting CRD 2.0.1 and the 2.2 invariants q1-q9:
  * - q2: no pa-needed when not-covered (2.0.1 q2 wants it otherwise);
  * - q3 (2.2) / q3 (2.0.1): info-needed exactly when something is conditional;
  * - q4: no doc-purpose withpa when not covered;
  * - q6/q8/q9: a reason whenever info-needed=OTH, doc-purpose or indeterminate;
  * - q7: our own reason codes carry text.
  */
-export function coverageInformationExtension(input: CoverageInformationInput): Extension {
+export function coverageInformationFor(input: CoverageInformationInput): CoverageInformation {
   const { decision, policy, version, hook } = input;
   const definition = policy.definition;
   const covered = coveredValue(decision, version);
   const paNeeded = covered !== 'not-covered';
-  const sub: Extension[] = [
-    { url: 'coverage', valueReference: { reference: input.coverageReference } },
-    { url: 'covered', valueCode: covered },
-  ];
-  if (paNeeded) sub.push({ url: 'pa-needed', valueCode: 'auth-needed' });
   // CRD hook-19: secondary hooks (order-select) must not say documentation is needed.
-  if (paNeeded && hook === 'order-sign') {
-    sub.push({ url: 'doc-needed', valueCode: 'clinical' }, { url: 'doc-purpose', valueCode: 'withpa' });
-  }
-  if (covered === 'conditional') sub.push({ url: 'info-needed', valueCode: 'OTH' });
-  sub.push({ url: 'billingCode', valueCoding: { ...definition.billingCode } });
-  for (const code of reasonCodes(decision)) {
-    const reason = definition.reasons[code];
-    sub.push({
-      url: 'reason',
-      valueCodeableConcept: { coding: [{ system: definition.reasonCodeSystem, code, display: reason.display }], text: reason.text },
-    });
-  }
+  const docNeeded = paNeeded && hook === 'order-sign';
+  const reasons: CoverageReason[] = reasonCodes(decision).map((code) => ({
+    system: definition.reasonCodeSystem,
+    code,
+    display: definition.reasons[code].display,
+    text: definition.reasons[code].text,
+  }));
   if (covered === 'indeterminate') {
     const unreadable = decision.findings.find((f) => f.code === 'data-unavailable');
-    sub.push({
-      url: 'reason',
-      valueCodeableConcept: {
-        coding: [{ system: CRD_TEMP_SYSTEM, code: 'technical', display: 'Technical issue' }],
-        text: unreadable?.notes.join(' ') || definition.reasons['data-unavailable'].text,
-      },
-    });
+    reasons.push({ system: CRD_TEMP_SYSTEM, code: 'technical', display: 'Technical issue', text: unreadable?.notes.join(' ') || definition.reasons['data-unavailable'].text });
   }
-  sub.push({ url: 'date', valueDate: input.date }, { url: 'coverage-assertion-id', valueString: input.assertionId });
+  return {
+    coverage: input.coverageReference,
+    covered,
+    paNeeded: paNeeded ? 'auth-needed' : undefined,
+    docNeeded: docNeeded ? ['clinical'] : [],
+    docPurpose: docNeeded ? ['withpa'] : [],
+    infoNeeded: covered === 'conditional' ? ['OTH'] : [],
+    reasons,
+    date: input.date,
+    assertionId: input.assertionId,
+  };
+}
+
+/** The Da Vinci CRD ext-coverage-information extension for an assertion, in the CRD version the client asked for. */
+export function coverageInformationExtension(info: CoverageInformation, policy: CompiledPolicy, version: CrdVersion): Extension {
+  const definition = policy.definition;
+  const sub: Extension[] = [
+    { url: 'coverage', valueReference: { reference: info.coverage } },
+    { url: 'covered', valueCode: info.covered },
+  ];
+  if (info.paNeeded) sub.push({ url: 'pa-needed', valueCode: info.paNeeded });
+  for (const code of info.docNeeded) sub.push({ url: 'doc-needed', valueCode: code });
+  for (const code of info.docPurpose) sub.push({ url: 'doc-purpose', valueCode: code });
+  for (const code of info.infoNeeded) sub.push({ url: 'info-needed', valueCode: code });
+  sub.push({ url: 'billingCode', valueCoding: { ...definition.billingCode } });
+  for (const r of info.reasons) sub.push({ url: 'reason', valueCodeableConcept: { coding: [{ system: r.system, code: r.code, display: r.display }], text: r.text } });
+  sub.push({ url: 'date', valueDate: info.date }, { url: 'coverage-assertion-id', valueString: info.assertionId });
   const fax = definition.priorAuthorization.fax;
   // CRD 2.2 changed contact from ContactPoint to ContactDetail.
   sub.push(

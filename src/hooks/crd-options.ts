@@ -1,5 +1,5 @@
 import type { OperationOutcomeIssue } from 'fhir/r4.js';
-import { badRequestIssues, issue } from '../http/operation-outcome.js';
+import { badRequestIssues, issue } from '../errors/outcomes.js';
 import type { ConfigurationOption } from './discovery.js';
 
 /** CRD versions this service answers in. */

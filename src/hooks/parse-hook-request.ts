@@ -1,6 +1,6 @@
 import type { OperationOutcomeIssue } from 'fhir/r4.js';
-import { badRequestIssues, issue } from '../http/operation-outcome.js';
-import { zodIssues } from '../http/zod-issues.js';
+import { badRequestIssues, issue } from '../errors/outcomes.js';
+import { zodIssues } from '../errors/zod-issues.js';
 import { draftEntries } from './draft-orders.js';
 import { HookRequestSchema, type HookRequest } from './request-schema.js';
 

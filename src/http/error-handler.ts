@@ -2,7 +2,9 @@ import type { ErrorRequestHandler } from 'express';
 import type { Logger } from '../logger.js';
 import type { OperationOutcome } from 'fhir/r4.js';
 import { recordFailure } from './answer-failure.js';
-import { HttpError, outcome } from './operation-outcome.js';
+import { AuthFailure } from '../auth/auth-failure.js';
+import { OperationOutcomeError, outcome } from '../errors/outcomes.js';
+import { statusOf } from './outcome-status.js';
 
 interface BodyParserError {
   type?: string;
@@ -27,8 +29,8 @@ function formatBytes(n: number): string {
 }
 
 /**
- * The one error handler: every failure leaves as an OperationOutcome with a
- * clear message. Bad input is a 4xx, never a 500; only a fault of our own is a
+ * The one error handler, and the one place statuses are chosen: every failure
+ * leaves as an OperationOutcome with a clear message (src/errors/outcomes.ts). Bad input is a 4xx, never a 500; only a fault of our own is a
  * 500, and it says nothing about the request.
  */
 export function errorHandler(logger: Logger): ErrorRequestHandler {
@@ -41,9 +43,15 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       recordFailure(res, body);
       res.status(status).json(body);
     };
-    if (error instanceof HttpError) {
-      res.set(error.headers);
-      send(error.status, error.outcome);
+    if (error instanceof OperationOutcomeError) {
+      if (error.retryAfterSeconds !== undefined) res.set('Retry-After', String(error.retryAfterSeconds));
+      send(statusOf(error.outcome), error.outcome);
+      return;
+    }
+    if (error instanceof AuthFailure) {
+      // RFC 6750 section 3: a refused bearer token is a 401 with WWW-Authenticate.
+      res.set('WWW-Authenticate', error.challenge());
+      send(401, error.outcome());
       return;
     }
     const e = (error ?? {}) as BodyParserError;

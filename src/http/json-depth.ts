@@ -1,5 +1,5 @@
 import type { RequestHandler } from 'express';
-import { HttpError, outcome } from './operation-outcome.js';
+import { OperationOutcomeError, outcome } from '../errors/outcomes.js';
 
 /**
  * Real CDS Hooks requests nest about 20 levels deep (request, prefetch,
@@ -13,7 +13,7 @@ export const MAX_JSON_DEPTH = 100;
 export function limitJsonDepth(maxDepth = MAX_JSON_DEPTH): RequestHandler {
   return (req, _res, next) => {
     if (depthExceeds(req.body, maxDepth)) {
-      throw new HttpError(400, outcome('too-costly', `The request body is nested more than ${maxDepth} levels deep; a CDS Hooks request never needs that.`));
+      throw new OperationOutcomeError(outcome('structure', `The request body is nested more than ${maxDepth} levels deep; a CDS Hooks request never needs that.`));
     }
     next();
   };

@@ -2,7 +2,7 @@ import type { RequestHandler } from 'express';
 import { rateLimit, type Store } from 'express-rate-limit';
 import type { Logger } from '../logger.js';
 import { cdsClientOf } from './cds-client.js';
-import { HttpError, outcome } from './operation-outcome.js';
+import { OperationOutcomeError, outcome } from '../errors/outcomes.js';
 
 export interface ClientRateLimitOptions {
   /** Calls per client per minute; 0 turns the limit off. */
@@ -40,11 +40,7 @@ export function clientRateLimit(options: ClientRateLimitOptions): RequestHandler
       const retryAfter = Math.max(1, Math.ceil(((resetTime?.getTime() ?? Date.now() + windowMs) - Date.now()) / 1000));
       options.logger.warn({ event: 'rate-limited', iss: cdsClientOf(res)?.iss, limitPerMinute: options.perMinute, path: req.path.slice(0, 200) }, 'call refused: rate limit');
       next(
-        new HttpError(
-          429,
-          outcome('throttled', `Too many calls from this client: the limit is ${options.perMinute} per minute. Retry after ${retryAfter} seconds.`),
-          { 'Retry-After': String(retryAfter) },
-        ),
+        new OperationOutcomeError(outcome('throttled', `Too many calls from this client: the limit is ${options.perMinute} per minute. Retry after ${retryAfter} seconds.`), retryAfter),
       );
     },
   });

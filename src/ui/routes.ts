@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { Router, type Response } from 'express';
 import { dayIn } from '../fhir/dates.js';
 import type { Discovery } from '../hooks/discovery.js';
-import { badRequestIssues, issue } from '../http/operation-outcome.js';
+import { badRequestIssues, issue } from '../errors/outcomes.js';
 import type { CompiledPolicy } from '../policy/compiled-policy.js';
 import { CLINICAL_STATUSES, DIAGNOSIS_CHOICES, factsToRequest, LINEAGE_CHOICES, ORDER_CHOICES, PatientFacts, PRIOR_CAR_T_CHOICES } from './patient-facts.js';
 import { previewScenarios } from './scenarios.js';

@@ -6,7 +6,7 @@ import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import tls from 'node:tls';
 import { loadConfig } from '../../src/config.js';
-import { startServer, type RunningServer } from '../../src/start-server.js';
+import { startServer, type RunningServer } from '../../src/http/start-server.js';
 import { captureLogger } from '../support/capture-logger.js';
 import { jwksOf, makeSigner, writeClientsFile } from '../support/cds-clients.js';
 import { selfSignedCert } from '../support/self-signed-cert.js';

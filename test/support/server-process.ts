@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { PROJECT_ROOT } from '../../src/paths.js';
 
-/** The real service as a child process (`node --import tsx src/server.ts`), on an ephemeral port of 127.0.0.1. */
+/** The real service as a child process, as deployed (`npm start`: the compiled service, `node dist/server.js`), on an ephemeral port of 127.0.0.1. */
 export interface ServerProcess {
   readonly baseUrl: string;
   readonly child: ChildProcess;
@@ -12,7 +12,7 @@ export interface ServerProcess {
 }
 
 export async function startServerProcess(env: Record<string, string>, timeoutMs = 30_000): Promise<ServerProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+  const child = spawn(process.execPath, ['--max-semi-space-size=32', 'dist/server.js'], {
     cwd: PROJECT_ROOT,
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', NODE_ENV: 'test', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

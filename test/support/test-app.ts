@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import type { Express } from 'express';
 import request from 'supertest';
-import { createApp, type AppDependencies } from '../../src/app.js';
+import { createApp, type AppDependencies } from '../../src/http/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { loadDiscovery, type Discovery } from '../../src/hooks/discovery.js';
 import { createLogger } from '../../src/logger.js';

@@ -1,4 +1,4 @@
-import type { CodeableConcept, Coding, Condition, FhirResource, Observation, Reference } from 'fhir/r4.js';
+import type { CodeableConcept, Coding, Condition, FhirResource, Reference } from 'fhir/r4.js';
 import { conditionDate, observationDate, showDate } from '../../fhir/clinical-dates.js';
 import type { CodeMatch } from '../../fhir/code-set.js';
 import { codingsOf, textsOf } from '../../fhir/codes.js';

@@ -1,7 +1,7 @@
 import type { OperationOutcomeIssue } from 'fhir/r4.js';
 import { z } from 'zod';
-import { zodIssues } from '../http/zod-issues.js';
-import { badRequestIssues, issue } from '../http/operation-outcome.js';
+import { zodIssues } from '../errors/zod-issues.js';
+import { badRequestIssues, issue } from '../errors/outcomes.js';
 
 /**
  * CDS Hooks 2.0 feedback (https://cds-hooks.hl7.org/2.0/#feedback), validated

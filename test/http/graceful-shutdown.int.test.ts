@@ -10,7 +10,7 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 /** Starts `src/server.ts` as the real process would run, and follows its log. */
 function startService(): { child: ChildProcess; lines: string[]; waitFor: (pattern: RegExp) => Promise<string>; exited: Promise<number | null> } {
   const env: NodeJS.ProcessEnv = { PATH: process.env['PATH'], HOME: process.env['HOME'], PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', DATABASE_URL: ':memory:', SHUTDOWN_TIMEOUT_MS: '10000' };
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['dist/server.js'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: string[] = [];
   const waiters: { pattern: RegExp; resolve: (line: string) => void }[] = [];
   let buffered = '';
@@ -83,7 +83,7 @@ describe('Graceful shutdown: SIGTERM lets requests in flight finish', () => {
   });
 
   it('NODE_ENV=production without a clients file: the process refuses to start and exits 1', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+    const child = spawn(process.execPath, ['dist/server.js'], {
       cwd: ROOT,
       env: { PATH: process.env['PATH'], HOME: process.env['HOME'], PORT: '0', HOST: '127.0.0.1', NODE_ENV: 'production' },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -3,16 +3,16 @@ import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { createApp, type AppDependencies } from './app.js';
-import { openSecurityStores } from './auth/security-stores.js';
-import { trustedClientsFor } from './auth/trusted-clients.js';
-import type { Config } from './config.js';
-import { checkFhirServerAccess } from './fhir/fhir-server-access.js';
-import { loadDiscovery } from './hooks/discovery.js';
-import type { Logger } from './logger.js';
-import { loadPolicy } from './policy/load-policy.js';
-import { createDecisionStore, describeDatabase } from './store/create-decision-store.js';
-import type { DecisionStore } from './store/decision-store.js';
-import { scheduleRetentionPurge } from './store/retention.js';
+import { openSecurityStores } from '../auth/security-stores.js';
+import { trustedClientsFor } from '../auth/trusted-clients.js';
+import type { Config } from '../config.js';
+import { checkFhirServerAccess } from '../fhir/fhir-server-access.js';
+import { loadDiscovery } from '../hooks/discovery.js';
+import type { Logger } from '../logger.js';
+import { loadPolicy } from '../policy/load-policy.js';
+import { createDecisionStore, describeDatabase } from '../store/create-decision-store.js';
+import type { DecisionStore } from '../store/decision-store.js';
+import { scheduleRetentionPurge } from '../store/retention.js';
 
 export interface RunningServer {
   readonly server: http.Server;

@@ -1,3 +1,4 @@
+import request from 'supertest';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -83,14 +84,15 @@ describe('Each hook call is recorded before it is answered (CRD found-11, found-
     assert.deepEqual(call?.orders[0]?.findings, [{ code: 'prior-car-t', determination: 'not-covered', evidence: ['Procedure/p-38228'] }]);
   });
 
-  it('records calls with no Tecartus order too (every hook invocation is logged)', async () => {
-    const { app, store } = createTestApp();
+  it('a call with no Tecartus order is not written to the store: it is counted and logged only (the common call stays cheap)', async () => {
+    const { app, store, logs } = createTestApp();
     const body = buildHookRequest({ hook: 'order-select', orders: [buildTecartusOrder({ medicationCodeableConcept: textOnly('Acetaminophen 500 mg tablet') })] });
     const res = await postHook(app, ORDER_SELECT, body);
     assert.equal(res.status, 200);
-    const [call] = await store.findHookCalls(body['hookInstance'] as string);
-    assert.equal(call?.hook, 'order-select');
-    assert.deepEqual(call?.orders, []);
+    assert.deepEqual(await store.findHookCalls(body['hookInstance'] as string), []);
+    assert.ok(logs.some((l) => l.includes('"event":"hook-call"') && l.includes(body['hookInstance'] as string)), 'the call is logged');
+    const metrics = await request(app).get('/metrics');
+    assert.match(metrics.text, /cds_hook_request_duration_seconds_count\{[^}]*service="order-select-crd"[^}]*\} 1/);
   });
 
   it('records the calling client that authentication established (the JWT iss)', async () => {

@@ -1,6 +1,6 @@
 import type { OperationOutcomeIssue } from 'fhir/r4.js';
 import type { z } from 'zod';
-import { issue } from './operation-outcome.js';
+import { issue } from './outcomes.js';
 
 /**
  * A zod error as OperationOutcome issues, each with the path it concerns. A

@@ -1,19 +1,19 @@
-import { Router, type Request, type Response } from 'express';
+import { Router } from 'express';
 import type { Config } from '../config.js';
-import { cdsClientOf } from '../http/cds-client.js';
+import { handleOrderHook, type HookDependencies, type HookResult } from '../hooks/handle-order-hook.js';
 import type { Logger } from '../logger.js';
-import { handleOrderHook, type HookDependencies, type HookResult } from './handle-order-hook.js';
-import { responseBody } from './response-body.js';
+import { baseUrlOf } from './base-url.js';
+import { cdsClientOf } from './cds-client.js';
 
 export interface HookRouteOptions {
   readonly config: Config;
   readonly logger: Logger;
   readonly hooks: HookDependencies;
-  /** Called with every answered hook call before the answer is sent (audit store, metrics). */
-  readonly onAnswered?: ((result: HookResult, res: Response) => Promise<void> | void) | undefined;
+  /** Told of every answered hook call (metrics; tests). */
+  readonly onAnswered?: ((result: HookResult) => void) | undefined;
 }
 
-/** The CDS Hooks endpoints: discovery and the services. */
+/** The CDS Hooks endpoints: discovery and the services. Thin: the story is in src/hooks/handle-order-hook.ts. */
 export function hookRoutes(options: HookRouteOptions): Router {
   const { config, logger, hooks } = options;
   const router = Router();
@@ -27,9 +27,9 @@ export function hookRoutes(options: HookRouteOptions): Router {
   router.post('/cds-services/:id', async (req, res) => {
     const started = performance.now();
     const result = await handleOrderHook({ serviceId: req.params.id, body: req.body, baseUrl: baseUrlOf(req, config), client: cdsClientOf(res)?.iss }, hooks);
-    await options.onAnswered?.(result, res);
+    options.onAnswered?.(result);
     // As res.json would send it, from the text the audit record hashed.
-    res.type('json').send(responseBody(result.response));
+    res.type('json').send(result.responseText);
     logger.info(
       {
         event: 'hook-call',
@@ -42,7 +42,7 @@ export function hookRoutes(options: HookRouteOptions): Router {
         orders: result.judged.map((j) => ({
           order: j.decision.order.reference,
           determination: j.decision.determination,
-          covered: j.coverageInformation?.covered,
+          covered: j.coverageInformation?.values.covered,
           reasons: j.decision.findings.map((f) => f.code),
         })),
         cards: result.response.cards.length,
@@ -53,9 +53,4 @@ export function hookRoutes(options: HookRouteOptions): Router {
   });
 
   return router;
-}
-
-/** This service's base URL as the client sees it: PUBLIC_BASE_URL, else the request's own scheme and host. */
-export function baseUrlOf(req: Request, config: Config): string {
-  return config.publicBaseUrl ?? `${req.protocol}://${req.get('host') ?? `localhost:${config.port}`}`;
 }

@@ -56,7 +56,7 @@ export class ServiceMetrics {
   /** Counts the orders of an answered hook call, once per reason code each carries. */
   countDecisions(judged: readonly JudgedOrder[]): void {
     for (const j of judged) {
-      const covered = j.coverageInformation?.covered ?? 'none';
+      const covered = j.coverageInformation?.values.covered ?? 'none';
       for (const reason of reasonCodes(j.decision)) this.decisions.inc({ covered, reason });
     }
   }

@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import { notFound } from '../http/operation-outcome.js';
+import { notFound } from '../errors/outcomes.js';
 import type { Logger } from '../logger.js';
 import type { DecisionStore, OrderDecisionRecord, StoredAssertion } from '../store/decision-store.js';
 import { storeUnavailable } from '../store/store-unavailable.js';

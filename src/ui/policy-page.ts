@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Router } from 'express';
 import { marked } from 'marked';
 import type { CompiledPolicy } from '../policy/compiled-policy.js';
-import { notFound } from './operation-outcome.js';
+import { notFound } from '../errors/outcomes.js';
 
 const POLICY_PAGE_STYLE =
   'body{font:16px/1.5 system-ui,sans-serif;max-width:48rem;margin:2rem auto;padding:0 1rem;color:#1b1b1b}h1{font-size:1.5rem}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.25rem .5rem}.meta{color:#555}';

@@ -1,7 +1,7 @@
 import cluster from 'node:cluster';
 import { Router } from 'express';
-import { clusterMetricsSource } from '../cluster/cluster-metrics.js';
-import { HttpError, outcome } from '../http/operation-outcome.js';
+import { clusterMetricsSource } from './cluster-metrics.js';
+import { unavailable } from '../errors/outcomes.js';
 import type { Logger } from '../logger.js';
 import type { ServiceMetrics } from './metrics.js';
 
@@ -19,7 +19,7 @@ export function metricsRoutes(metrics: ServiceMetrics, logger: Logger): Router {
       text = await collect();
     } catch (error) {
       logger.warn({ event: 'metrics-unavailable', err: { message: (error as Error).message } }, 'metrics could not be collected');
-      throw new HttpError(503, outcome('transient', 'The metrics could not be collected. Try again shortly.'), { 'Retry-After': '5' });
+      throw unavailable('The metrics could not be collected. Try again shortly.');
     }
     res.set('Cache-Control', 'no-store').type(metrics.registry.contentType).send(text);
   });

@@ -1,35 +1,35 @@
-import express, { type Express, type Response } from 'express';
+import express, { type Express } from 'express';
 import type { Store } from 'express-rate-limit';
-import { coverageAssertionRoutes } from './assertions/coverage-assertion-routes.js';
-import { GUARDED_GETS, GUARDED_POSTS, guardCdsCalls } from './auth/guard-cds-calls.js';
-import type { ReplayStore } from './auth/replay-store.js';
-import { trustedClientsFor, type TrustedClients } from './auth/trusted-clients.js';
-import type { Config } from './config.js';
-import { feedbackRoutes } from './feedback/feedback-routes.js';
-import { createFhirRecordFetcher } from './fhir/fhir-record-fetcher.js';
-import type { RecordFetcher } from './fhir/gather-record.js';
-import { ResourceReader } from './fhir/read-resource.js';
-import type { Discovery } from './hooks/discovery.js';
-import type { HookResult } from './hooks/handle-order-hook.js';
-import { hookRoutes } from './hooks/routes.js';
-import { cdsCors } from './http/cors.js';
-import { errorHandler } from './http/error-handler.js';
-import { healthRoutes } from './http/health-routes.js';
-import { limitJsonDepth } from './http/json-depth.js';
-import { notFound } from './http/operation-outcome.js';
-import { POLICY_PAGE_STYLE_SOURCE, policyPageRoutes } from './http/policy-page.js';
-import { requestLog } from './http/request-log.js';
-import { securityHeaders } from './http/security-headers.js';
-import type { Logger } from './logger.js';
-import { hookLatency } from './metrics/hook-latency.js';
-import { ServiceMetrics } from './metrics/metrics.js';
-import { metricsRoutes } from './metrics/metrics-routes.js';
-import { OutboundClient } from './net/outbound-client.js';
-import type { CompiledPolicy } from './policy/compiled-policy.js';
-import { createDecisionStore } from './store/create-decision-store.js';
-import type { DecisionStore } from './store/decision-store.js';
-import { decisionRecorder } from './store/record-decisions.js';
-import { previewPageRoutes } from './ui/routes.js';
+import { coverageAssertionRoutes } from './coverage-assertion-routes.js';
+import { GUARDED_GETS, GUARDED_POSTS, guardCdsCalls } from '../auth/guard-cds-calls.js';
+import type { ReplayStore } from '../auth/replay-store.js';
+import { trustedClientsFor, type TrustedClients } from '../auth/trusted-clients.js';
+import type { Config } from '../config.js';
+import { feedbackRoutes } from './feedback-routes.js';
+import { createFhirRecordFetcher } from '../fhir/fhir-record-fetcher.js';
+import type { RecordFetcher } from '../fhir/gather-record.js';
+import { ResourceReader } from '../fhir/read-resource.js';
+import type { Discovery } from '../hooks/discovery.js';
+import type { HookResult } from '../hooks/handle-order-hook.js';
+import { hookRoutes } from './hook-routes.js';
+import { cdsCors } from './cors.js';
+import { errorHandler } from './error-handler.js';
+import { healthRoutes } from '../operations/health-routes.js';
+import { limitJsonDepth } from './json-depth.js';
+import { notFound } from '../errors/outcomes.js';
+import { POLICY_PAGE_STYLE_SOURCE, policyPageRoutes } from '../ui/policy-page.js';
+import { requestLog } from './request-log.js';
+import { securityHeaders } from './security-headers.js';
+import type { Logger } from '../logger.js';
+import { hookLatency } from '../operations/hook-latency.js';
+import { ServiceMetrics } from '../operations/metrics.js';
+import { metricsRoutes } from '../operations/metrics-routes.js';
+import { OutboundClient } from '../net/outbound-client.js';
+import type { CompiledPolicy } from '../policy/compiled-policy.js';
+import { createDecisionStore } from '../store/create-decision-store.js';
+import type { DecisionStore } from '../store/decision-store.js';
+import { hookCallRecorder } from '../store/hook-call-recorder.js';
+import { previewPageRoutes } from '../ui/routes.js';
 
 export interface AppDependencies {
   readonly config: Config;
@@ -38,8 +38,8 @@ export interface AppDependencies {
   readonly discovery: Discovery;
   readonly fetcher?: RecordFetcher | undefined;
   readonly now?: () => Date;
-  /** Called with every answered hook call before the answer is sent (the audit store writes here). */
-  readonly onAnswered?: (result: HookResult, res: Response) => Promise<void> | void;
+  /** Told of every answered hook call (tests look at the result here). */
+  readonly onAnswered?: (result: HookResult) => void;
   /** Where decisions and feedback are kept; by default a store opened from config.database. The caller that passes one closes it. */
   readonly store?: DecisionStore;
   /** Trusted CDS clients; read from CDS_CLIENTS_FILE when not given. */
@@ -63,7 +63,7 @@ export function createApp(deps: AppDependencies): Express {
   const trustedClients = deps.trustedClients ?? trustedClientsFor(config);
   // Issue 14: every request the service sends goes out through this one client and its address rules.
   const outbound = deps.outbound ?? new OutboundClient();
-  const recordDecision = decisionRecorder({ store, logger, now, observeWrite: metrics.storeWrites });
+  const recordCall = hookCallRecorder({ store, logger, observeWrite: metrics.storeWrites });
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', config.trustProxy);
@@ -95,12 +95,12 @@ export function createApp(deps: AppDependencies): Express {
         fetcher: deps.fetcher ?? createFhirRecordFetcher({ settings: config.fhirQueries, logger, outbound, trustedClients, observer: metrics.fhirQueries }),
         reader: new ResourceReader(),
         now,
+        // Each call that judged a Tecartus order is recorded before the answer leaves (a failed write answers 503).
+        recordCall,
       },
-      // The decision is recorded before the answer leaves (a failed write answers 503).
-      onAnswered: async (result, res) => {
-        await recordDecision(result, res);
+      onAnswered: (result) => {
         metrics.countDecisions(result.judged);
-        await deps.onAnswered?.(result, res);
+        deps.onAnswered?.(result);
       },
     }),
   );

@@ -1,11 +1,11 @@
 import { Router } from 'express';
 import type { Discovery } from '../hooks/discovery.js';
-import { cdsClientOf, OPEN_DEVELOPMENT_MODE_ISS } from '../http/cds-client.js';
-import { notFound } from '../http/operation-outcome.js';
+import { cdsClientOf, OPEN_DEVELOPMENT_MODE_ISS } from './cds-client.js';
+import { notFound } from '../errors/outcomes.js';
 import type { Logger } from '../logger.js';
 import type { DecisionStore, FeedbackOutcome } from '../store/decision-store.js';
 import { storeUnavailable } from '../store/store-unavailable.js';
-import { parseFeedbackRequest } from './feedback-request.js';
+import { parseFeedbackRequest } from '../hooks/feedback-request.js';
 
 export interface FeedbackRouteOptions {
   readonly store: DecisionStore;
