@@ -3,16 +3,33 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { parseTrustedClients } from '../../src/auth/trusted-clients.js';
 import { SETTING_NAMES } from '../../src/config.js';
-import { fromRoot } from '../../src/paths.js';
 
-const readme = readFileSync(fromRoot('README.md'), 'utf8');
-const securityDoc = readFileSync(fromRoot('docs', 'security.md'), 'utf8');
+const root = new URL('../../', import.meta.url);
+const configurationDoc = readFileSync(new URL('docs/configuration.md', root), 'utf8');
+const securityDoc = readFileSync(new URL('docs/security.md', root), 'utf8');
+const readme = readFileSync(new URL('README.md', root), 'utf8');
 
-describe('README and docs/security.md document the security settings', () => {
-  it('every setting the service reads has a row in the Settings table', () => {
-    const rows = new Set([...readme.matchAll(/^\| `([A-Z][A-Z0-9_]*)` \|/gm)].map((m) => m[1]));
-    const missing = SETTING_NAMES.filter((name) => !rows.has(name));
-    assert.deepEqual(missing, [], `settings without a README row: ${missing.join(', ')}`);
+describe('docs/configuration.md documents every setting, and docs/security.md the clients file', () => {
+  const rows = [...configurationDoc.matchAll(/^\| `([A-Z][A-Z0-9_]*)` \|/gm)].map((m) => m[1]!);
+
+  it('every setting the service reads has a row in the settings table of docs/configuration.md', () => {
+    const documented = new Set(rows);
+    const missing = SETTING_NAMES.filter((name) => !documented.has(name));
+    assert.deepEqual(missing, [], `settings without a row in docs/configuration.md: ${missing.join(', ')}`);
+  });
+
+  it('every row of the settings table is a setting the service reads, listed once', () => {
+    const read = new Set(SETTING_NAMES);
+    assert.deepEqual(
+      rows.filter((name) => !read.has(name)),
+      [],
+      'rows for settings the service does not read',
+    );
+    assert.deepEqual(
+      rows.filter((name, i) => rows.indexOf(name) !== i),
+      [],
+      'settings with more than one row',
+    );
   });
 
   it('the example clients file in docs/security.md is a valid clients file, showing each key source and each kind of fhirServers entry', () => {
@@ -28,7 +45,8 @@ describe('README and docs/security.md document the security settings', () => {
     assert.ok(clients.every((c) => c.fhirServers !== undefined), 'no client left unrestricted in the example');
   });
 
-  it('the README links the security document', () => {
-    assert.match(readme, /\[docs\/security\.md\]\(docs\/security\.md\)/);
+  it('the README links the security and configuration documents', () => {
+    assert.match(readme, /\]\(docs\/security\.md\)/);
+    assert.match(readme, /\]\(docs\/configuration\.md\)/);
   });
 });
