@@ -53,7 +53,7 @@ const Env = z.object({
     .default('NORMAL'),
   RETENTION_DAYS: z.coerce.number().int().min(1).default(3650),
   PREVIEW_PAGE: z.enum(['on', 'off']).default('on'),
-  // Security (issue 4): README "Security".
+  // Security (issue 4): docs/security.md.
   CDS_CLIENTS_FILE: z.string().min(1).optional(),
   JWT_ALGORITHMS: z
     .string()
@@ -89,7 +89,7 @@ const Env = z.object({
   WORKERS: z.union([z.literal('auto'), z.coerce.number().int().min(1).max(64)], { error: 'must be a whole number from 1 to 64, or auto' }).default(1),
 });
 
-/** The names of every environment variable the service reads (the README's Settings table lists each). */
+/** The names of every environment variable the service reads (docs/configuration.md lists each). */
 export const SETTING_NAMES: readonly string[] = Object.keys(Env.shape);
 
 /** How the service queries the EHR's FHIR server for what prefetch lacks (src/fhir/fhir-record-fetcher.ts). */
@@ -183,7 +183,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (e.JWT_REPLAY_STORE === 'postgres' && databaseSettings(e).kind !== 'postgres') throw new Error('invalid configuration: JWT_REPLAY_STORE=postgres needs DATABASE_URL=postgres://…');
   return {
     port: e.PORT,
-    // Open development mode stays on loopback; with trusted clients configured the service is meant to be reached (README "Security").
+    // Open development mode stays on loopback; with trusted clients configured the service is meant to be reached (docs/security.md).
     host: e.HOST ?? (e.CDS_CLIENTS_FILE ? '0.0.0.0' : '127.0.0.1'),
     publicBaseUrl: e.PUBLIC_BASE_URL,
     bodyLimit: e.BODY_LIMIT,

@@ -69,7 +69,7 @@ export function createApp(deps: AppDependencies): Express {
   app.set('trust proxy', config.trustProxy);
   app.use(requestLog(logger));
   app.use(securityHeaders({ https: config.tls !== undefined || config.publicBaseUrl?.startsWith('https:') === true, styleSources: [POLICY_PAGE_STYLE_SOURCE] }));
-  // Operability (README "Performance and scaling"): probes and metrics, outside authentication, no PHI.
+  // Operability (docs/operations.md): probes and metrics, outside authentication, no PHI.
   app.use(healthRoutes({ store, policy: deps.policy, logger }), metricsRoutes(metrics, logger));
   // Hook latency is timed from arrival, so refusals (401, 413, 400) are counted too.
   app.post('/cds-services/:id', hookLatency(metrics, deps.discovery));

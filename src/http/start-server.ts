@@ -27,7 +27,7 @@ export interface RunningServer {
 export function assertSafeToServe(config: Config): void {
   if (config.production && !config.auth.clientsFile) {
     throw new Error(
-      'refusing to start: NODE_ENV=production but CDS_CLIENTS_FILE is not set. Without it the service would accept calls from anyone (open development mode). Configure the trusted CDS clients (README "Security").',
+      'refusing to start: NODE_ENV=production but CDS_CLIENTS_FILE is not set. Without it the service would accept calls from anyone (open development mode). Configure the trusted CDS clients (docs/security.md).',
     );
   }
 }
