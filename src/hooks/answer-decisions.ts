@@ -33,6 +33,8 @@ export interface AnswerInput {
   readonly baseUrl: string;
   readonly coverageUnreadable: boolean;
   readonly coverageSent: boolean;
+  /** The DTR Questionnaire's version-specific canonical, when the service serves one. */
+  readonly questionnaire?: string | undefined;
 }
 
 export interface Answer {
@@ -68,6 +70,7 @@ export function answerDecisions(input: AnswerInput): Answer {
       hook: input.hook,
       assertionId: assertionIds.get(decision.coverage.reference)!,
       date: input.date,
+      questionnaire: input.questionnaire,
     });
     const extension = coverageInformationExtension(values, input.policy, options.version);
     const outcome = coverageInformationAction(order, extension, `Coverage information for ${decision.order.reference}: ${describeCovered(covered)}.`);

@@ -50,6 +50,9 @@ function orderDecisionRecord(judged: JudgedOrder): OrderDecisionRecord {
     coverage: d.coverage?.reference,
     findings: d.findings.map((f) => ({ code: f.code, determination: f.determination, evidence: f.evidence.map((e) => e.reference) })),
     criteria: d.criteria.map((c) => ({ criterion: c.criterion, status: c.status, finding: c.finding, evidence: c.evidence.map((e) => e.reference) })),
+    // What DTR pre-fills from (issue 12): facts with the references, codes and dates they rest on, never resource bodies.
+    documented: d.documented,
+    serviceDate: d.serviceDate,
     coverageInformation: info && {
       assertionId: info.values.assertionId,
       covered: info.values.covered,
@@ -57,6 +60,7 @@ function orderDecisionRecord(judged: JudgedOrder): OrderDecisionRecord {
       docNeeded: info.values.docNeeded,
       docPurpose: info.values.docPurpose,
       infoNeeded: info.values.infoNeeded,
+      questionnaire: info.values.questionnaire,
       reasons: info.values.reasons.map((r) => ({ system: r.system, code: r.code })),
       date: info.values.date,
       sent: info.sent,

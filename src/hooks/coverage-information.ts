@@ -20,6 +20,8 @@ export interface CoverageInformationInput {
   readonly assertionId: string;
   /** The day the assertion was made (YYYY-MM-DD). */
   readonly date: string;
+  /** The version-specific canonical of the policy's DTR Questionnaire (url|version), when the service offers one. */
+  readonly questionnaire?: string | undefined;
 }
 
 /**
@@ -56,6 +58,8 @@ export interface CoverageInformation {
   readonly docNeeded: readonly 'clinical'[];
   readonly docPurpose: readonly 'withpa'[];
   readonly infoNeeded: readonly 'OTH'[];
+  /** The DTR Questionnaire that gathers the documentation (only with doc-needed: CRD crd-ci-q1). */
+  readonly questionnaire: readonly string[];
   readonly reasons: readonly CoverageReason[];
   readonly date: string;
   readonly assertionId: string;
@@ -93,6 +97,8 @@ export function coverageInformationFor(input: CoverageInformationInput): Coverag
     docNeeded: docNeeded ? ['clinical'] : [],
     docPurpose: docNeeded ? ['withpa'] : [],
     infoNeeded: covered === 'conditional' ? ['OTH'] : [],
+    // CRD resp-38: when documentation is needed, name the Questionnaire that gathers it (DTR), version-specific.
+    questionnaire: docNeeded && input.questionnaire ? [input.questionnaire] : [],
     reasons,
     date: input.date,
     assertionId: input.assertionId,
@@ -110,6 +116,7 @@ export function coverageInformationExtension(info: CoverageInformation, policy: 
   for (const code of info.docNeeded) sub.push({ url: 'doc-needed', valueCode: code });
   for (const code of info.docPurpose) sub.push({ url: 'doc-purpose', valueCode: code });
   for (const code of info.infoNeeded) sub.push({ url: 'info-needed', valueCode: code });
+  for (const canonical of info.questionnaire) sub.push({ url: 'questionnaire', valueCanonical: canonical });
   sub.push({ url: 'billingCode', valueCoding: { ...definition.billingCode } });
   for (const r of info.reasons) sub.push({ url: 'reason', valueCodeableConcept: { coding: [{ system: r.system, code: r.code, display: r.display }], text: r.text } });
   sub.push({ url: 'date', valueDate: info.date }, { url: 'coverage-assertion-id', valueString: info.assertionId });

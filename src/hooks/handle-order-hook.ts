@@ -35,6 +35,8 @@ export interface HookDependencies {
    * assertion that cannot be kept must not be given.
    */
   readonly recordCall?: ((record: HookCallRecord) => Promise<void>) | undefined;
+  /** The policy's DTR Questionnaire (url|version): named in the coverage information when documentation is needed. */
+  readonly questionnaire?: string | undefined;
 }
 
 export interface HookCall {
@@ -121,6 +123,7 @@ export async function handleOrderHook(call: HookCall, deps: HookDependencies): P
     baseUrl: call.baseUrl,
     coverageUnreadable: record.unavailable.some((u) => u.part === 'coverage'),
     coverageSent: record.coverages.some((c) => c.status === 'active'),
+    questionnaire: deps.questionnaire,
   });
   const responseText = JSON.stringify(answer.response);
 

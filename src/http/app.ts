@@ -9,6 +9,9 @@ import { feedbackRoutes } from './feedback-routes.js';
 import { createFhirRecordFetcher } from '../fhir/fhir-record-fetcher.js';
 import type { RecordFetcher } from '../fhir/gather-record.js';
 import { ResourceReader } from '../fhir/read-resource.js';
+import { loadDtrContent, type DtrContent } from '../dtr/dtr-content.js';
+import { fhirRoutes } from './fhir-routes.js';
+import { cdsClientOf } from './cds-client.js';
 import type { Discovery } from '../hooks/discovery.js';
 import type { HookResult } from '../hooks/handle-order-hook.js';
 import { hookRoutes } from './hook-routes.js';
@@ -48,6 +51,8 @@ export interface AppDependencies {
   readonly replayStore?: ReplayStore | undefined;
   /** Shared rate-limit counts (Redis); this instance's memory when not given. */
   readonly rateLimitStore?: Store | undefined;
+  /** The policy's DTR content (Questionnaire, Libraries, ValueSets); read from the policy directory unless given. */
+  readonly dtr?: DtrContent | undefined;
   /** The Prometheus metrics GET /metrics shows; a fresh set per app unless given. */
   readonly metrics?: ServiceMetrics;
   /** Sends every outbound request (FHIR queries, key sets); one with the system resolver unless given (tests map host names). */
@@ -64,6 +69,8 @@ export function createApp(deps: AppDependencies): Express {
   // Issue 14: every request the service sends goes out through this one client and its address rules.
   const outbound = deps.outbound ?? new OutboundClient();
   const recordCall = hookCallRecorder({ store, logger, observeWrite: metrics.storeWrites });
+  const dtr = deps.dtr ?? loadDtrContent(deps.policy.definition, config.policyDir);
+  const reader = new ResourceReader();
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', config.trustProxy);
@@ -73,7 +80,7 @@ export function createApp(deps: AppDependencies): Express {
   app.use(healthRoutes({ store, policy: deps.policy, logger }), metricsRoutes(metrics, logger));
   // Hook latency is timed from arrival, so refusals (401, 413, 400) are counted too.
   app.post('/cds-services/:id', hookLatency(metrics, deps.discovery));
-  app.use(['/cds-services', '/coverage-assertions'], cdsCors(config.corsOrigins));
+  app.use(['/cds-services', '/coverage-assertions', '/fhir'], cdsCors(config.corsOrigins));
   // Authentication comes before the body is read, so strangers cannot make the service parse large bodies.
   const guard = guardCdsCalls({ config, logger, trustedClients, outbound, replayStore: deps.replayStore, rateLimitStore: deps.rateLimitStore, now });
   app.post(GUARDED_POSTS, ...guard);
@@ -93,8 +100,9 @@ export function createApp(deps: AppDependencies): Express {
         discovery: deps.discovery,
         // The EHR's FHIR server is queried for what prefetch lacks (src/fhir/fhir-record-fetcher.ts), if the client may name it.
         fetcher: deps.fetcher ?? createFhirRecordFetcher({ settings: config.fhirQueries, logger, outbound, trustedClients, observer: metrics.fhirQueries }),
-        reader: new ResourceReader(),
+        reader,
         now,
+        questionnaire: dtr.questionnaireCanonical,
         // Each call that judged a Tecartus order is recorded before the answer leaves (a failed write answers 503).
         recordCall,
       },
@@ -102,6 +110,16 @@ export function createApp(deps: AppDependencies): Express {
         metrics.countDecisions(result.judged);
         deps.onAnswered?.(result);
       },
+    }),
+  );
+  // The payer's FHIR API (Da Vinci DTR).
+  app.use(
+    fhirRoutes({
+      config,
+      logger,
+      packages: { content: dtr, policy: deps.policy, reader, findAssertion: (id) => store.findAssertion(id), now },
+      errors: store.questionnaireErrors(),
+      clientOf: (res) => cdsClientOf(res)?.iss,
     }),
   );
   app.use(feedbackRoutes({ store, discovery: deps.discovery, logger, now }));

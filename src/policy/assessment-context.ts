@@ -3,7 +3,7 @@ import { compareDays, earliestDay, type Day, type PartialDate } from '../fhir/da
 import type { PatientRecord, RecordPart } from '../fhir/patient-record.js';
 import type { CompiledPolicy } from './compiled-policy.js';
 import type { CurrentCourse } from './current-course.js';
-import type { CriterionResult, Finding } from './decision.js';
+import type { CriterionResult, DocumentedFacts, Finding } from './decision.js';
 
 /** Everything a criterion may read: pure data, no I/O. */
 export interface AssessmentContext {
@@ -31,6 +31,8 @@ export interface CriterionAssessment {
   readonly findings: readonly Finding[];
   /** Set when the criterion could not be settled because these parts were unreadable. */
   readonly blockedBy?: readonly RecordPart[] | undefined;
+  /** The facts this criterion established, for the documentation form. */
+  readonly documented?: Partial<DocumentedFacts> | undefined;
 }
 
 /** True when a record entry could have happened on or before a day (undated entries could). */

@@ -39,6 +39,37 @@ export interface CriterionResult {
   readonly evidence: readonly Evidence[];
 }
 
+/** A record entry a documented fact rests on: its reference, code and date (never the words it quotes). */
+export interface EvidenceRef {
+  readonly reference: string;
+  readonly code?: Evidence['code'];
+  readonly date?: string | undefined;
+}
+
+/**
+ * What the decision established, in the terms the documentation form asks
+ * for (DTR pre-fill, issue 12): each fact with the record entry it rests on.
+ * A fact the record did not establish is absent, and left to the clinician.
+ */
+export interface DocumentedFacts {
+  readonly diagnosis?: { readonly kind: 'mcl' | 'all'; readonly evidence: EvidenceRef } | undefined;
+  /** How B-cell precursor lineage is shown: a coded diagnosis, an ICD-O-3 morphology, or stated in words. */
+  readonly bCellPrecursorLineage?: { readonly shownBy: 'coded-diagnosis' | 'morphology' | 'stated'; readonly evidence: EvidenceRef } | undefined;
+  readonly relapsedOrRefractory?:
+    | {
+        readonly type: 'relapsed' | 'refractory';
+        readonly evidence: EvidenceRef;
+        /** The last regimen stopped for progression or lack of response, when that is the evidence. */
+        readonly lastRegimen?: { readonly name: string; readonly response: 'progression' | 'no-response' } | undefined;
+      }
+    | undefined;
+  /** Age in whole years on the date of service, when the birth date settles it. */
+  readonly ageYears?: number | undefined;
+  /** `none`: the record shows no earlier CAR-T; `possible`: signs that need review; `proven`: coded proof; `unknown`: part of the record could not be read. */
+  readonly priorCarT: 'none' | 'possible' | 'proven' | 'unknown';
+  readonly setting?: { readonly where: 'inpatient' | 'outpatient'; readonly evidence: EvidenceRef } | undefined;
+}
+
 export interface OrderDecision {
   readonly policy: { readonly id: string; readonly version: string };
   readonly order: { readonly reference: string; readonly resourceType: string; readonly id: string };
@@ -55,9 +86,15 @@ export interface OrderDecision {
   /** Most serious first. */
   readonly findings: readonly Finding[];
   readonly criteria: readonly CriterionResult[];
+  /** The facts the decision established, for the documentation form. */
+  readonly documented: DocumentedFacts;
 }
 
 /** Which of the patient's Coverages the assessment used. */
+export function evidenceRef(e: Evidence): EvidenceRef {
+  return { reference: e.reference, ...(e.code ? { code: e.code } : {}), ...(e.date ? { date: e.date } : {}) };
+}
+
 export interface CoverageChoice {
   readonly reference: string;
   /** How cards name it: the plan and the member id. */

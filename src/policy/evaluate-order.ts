@@ -110,6 +110,7 @@ function evaluateOne(input: CallEvaluationInput, policyOrder: PolicyOrder, polic
     determination: combineDeterminations(findings.map((f) => f.determination)),
     findings,
     criteria: assessments.map((a) => a.result),
+    documented: Object.assign({ priorCarT: 'unknown' as const }, ...assessments.map((a) => a.documented ?? {})),
   };
 }
 

@@ -48,7 +48,7 @@ export function choosePlanCoverage(policy: CompiledPolicy, record: PatientRecord
   return { choice: { reference: referenceTo(chosen), display: describeCoverage(policy, record, chosen), choice: active.length === 1 ? 'single' : 'several' } };
 }
 
-function isPlanCoverage(policy: CompiledPolicy, record: PatientRecord, coverage: Coverage): boolean {
+export function isPlanCoverage(policy: CompiledPolicy, record: PatientRecord, coverage: Coverage): boolean {
   const ids = new Set(policy.definition.payer.identifiers.map((i) => i.toUpperCase()));
   const isPlanId = (value: string | undefined) => typeof value === 'string' && (ids.has(value.trim().toUpperCase()) || ids.has(value.trim().toUpperCase().split('-')[0]!));
   const names = (value: string | undefined) => typeof value === 'string' && policy.payerName.test(value);

@@ -1,4 +1,5 @@
-import type { CriterionId, Determination } from '../policy/decision.js';
+import type { QuestionnaireErrorStore } from './questionnaire-error-store.js';
+import type { CriterionId, Determination, DocumentedFacts } from '../policy/decision.js';
 
 /**
  * The decision store: every answered hook call with what was decided and
@@ -34,6 +35,8 @@ export interface DecisionStore {
   /** Deletes hook calls (with their decisions and cards) and feedback older than `cutoff`. */
   purgeBefore(cutoff: Date): Promise<PurgeCounts>;
   close(): Promise<void>;
+  /** The store for reported DTR questionnaire errors ($log-questionnaire-errors), on the same database. */
+  questionnaireErrors(): QuestionnaireErrorStore;
 }
 
 /** One answer to one hook call. */
@@ -65,6 +68,10 @@ export interface OrderDecisionRecord {
   readonly findings: readonly FindingRecord[];
   readonly criteria: readonly CriterionRecord[];
   readonly coverageInformation?: CoverageInformationValues | undefined;
+  /** The facts the decision established (DTR pre-fill); absent in records written before issue 12. */
+  readonly documented?: DocumentedFacts | undefined;
+  /** The day of service the order was judged for (YYYY-MM-DD); absent before issue 12. */
+  readonly serviceDate?: string | undefined;
 }
 
 export interface FindingRecord {
@@ -89,6 +96,8 @@ export interface CoverageInformationValues {
   readonly docNeeded: readonly string[];
   readonly docPurpose: readonly string[];
   readonly infoNeeded: readonly string[];
+  /** The DTR Questionnaire named (url|version); absent before issue 12. */
+  readonly questionnaire?: readonly string[] | undefined;
   readonly reasons: readonly CodeRef[];
   /** The assertion's date sub-extension (YYYY-MM-DD). */
   readonly date?: string | undefined;

@@ -1,4 +1,4 @@
-import { cards, feedback, hookCalls, orderDecisions, schemaMigrations } from './schema.js';
+import { cards, feedback, hookCalls, orderDecisions, questionnaireErrors, schemaMigrations } from './schema.js';
 import { addColumnStatements, createTableStatements, type Dialect, query, type SqlDatabase } from './sql-database.js';
 import type { ColumnsOf, Table } from './sql-table.js';
 
@@ -35,6 +35,11 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 1,
     name: 'hook calls, order decisions, cards, feedback',
     steps: [createTable(hookCalls), createTable(orderDecisions), createTable(cards), createTable(feedback)],
+  },
+  {
+    version: 2,
+    name: 'DTR questionnaire errors',
+    steps: [createTable(questionnaireErrors)],
   },
 ];
 

@@ -109,3 +109,33 @@ export const feedback = table(
     indexes: [{ columns: ['received_at'] }, { columns: ['outcome_timestamp'] }],
   },
 );
+
+/**
+ * Errors DTR clients report about the questionnaire package
+ * ($log-questionnaire-errors, DTR oper-1), kept with the call they concern
+ * (the CRD coverage-assertion-id, when given). Codes, locations and ids
+ * only: the clients' free text may carry patient data and is not kept (oper-2).
+ */
+export const questionnaireErrors = table(
+  'questionnaire_errors',
+  {
+    error_id: serial(),
+    received_at: timestamp(),
+    client_iss: text(),
+    questionnaires: json<readonly string[]>(),
+    assertion_id: text().nullable(),
+    issues: json<readonly QuestionnaireErrorIssue[]>(),
+  },
+  {
+    primaryKey: ['error_id'],
+    indexes: [{ columns: ['received_at'] }, { columns: ['assertion_id'] }],
+  },
+);
+
+/** One issue of a reported error, without its free text. */
+export interface QuestionnaireErrorIssue {
+  readonly severity?: string | undefined;
+  readonly code?: string | undefined;
+  readonly details?: readonly { readonly system?: string | undefined; readonly code?: string | undefined }[] | undefined;
+  readonly expression?: readonly string[] | undefined;
+}

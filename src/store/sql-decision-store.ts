@@ -13,6 +13,7 @@ import type {
   StoredHookCall,
 } from './decision-store.js';
 import { migrate } from './migrations.js';
+import { QuestionnaireErrorStore } from './questionnaire-error-store.js';
 import { reasonOffered } from './reason-offered.js';
 import { cards, feedback, hookCalls, orderDecisions } from './schema.js';
 import { query, type SqlDatabase, type SqlSession } from './sql-database.js';
@@ -75,6 +76,11 @@ export class SqlDecisionStore implements DecisionStore {
 
   ready(): Promise<void> {
     return this.migrated;
+  }
+
+  /** The store for reported DTR questionnaire errors, on this store's database. */
+  questionnaireErrors(): QuestionnaireErrorStore {
+    return new QuestionnaireErrorStore(this.db, this.migrated);
   }
 
   async ping(): Promise<void> {

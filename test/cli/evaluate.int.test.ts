@@ -93,7 +93,7 @@ describe('tecartus-cds evaluate <CDS Hooks request>', () => {
 
   it('renders card markdown as text: no markdown syntax or escapes are left', async () => {
     const { stdout } = await cli(['evaluate', EXAMPLE_REQUEST]);
-    assert.match(stdout, /Submit the request with supporting clinical documentation by fax to 617-673-0956/);
+    assert.match(stdout, /Submit the request with its supporting clinical documentation electronically.*or by fax to 617-673-0956/s);
     assert.match(stdout, /^ {3}• the diagnosis: relapsed or refractory mantle cell lymphoma/m);
     assert.doesNotMatch(stdout, /\*\*|\\\(|&amp;/);
   });
@@ -314,7 +314,7 @@ describe('bin/tecartus-cds.js as a child process (what npx tecartus-cds runs)', 
   it('evaluate examples/order-sign-request.json exits 0 with the cards', async () => {
     const run = await runBin(['evaluate', 'examples/order-sign-request.json']);
     assert.equal(run.code, 0, run.stderr);
-    assert.match(run.stdout, /\[INFO\] Prior authorization required for Tecartus \(Q2053\): fax the request to 617-673-0956/);
+    assert.match(run.stdout, /\[INFO\] Prior authorization required for Tecartus \(Q2053\): complete the documentation electronically or fax 617-673-0956/);
     assert.doesNotMatch(run.stdout, /\u001b/, 'a pipe is not a terminal: no colour');
   });
 

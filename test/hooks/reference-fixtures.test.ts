@@ -103,7 +103,7 @@ describe('Our own Tecartus request in the Inferno shape (test/fixtures/tecartus-
     assert.deepEqual(subs.find((e) => e.url === 'contact'), { url: 'contact', valueContactPoint: { system: 'fax', value: '617-673-0956', use: 'work' } });
     assert.deepEqual(
       subs.map((e) => e.url),
-      ['coverage', 'covered', 'pa-needed', 'doc-needed', 'doc-purpose', 'billingCode', 'reason', 'date', 'coverage-assertion-id', 'contact'],
+      ['coverage', 'covered', 'pa-needed', 'doc-needed', 'doc-purpose', 'questionnaire', 'billingCode', 'reason', 'date', 'coverage-assertion-id', 'contact'],
     );
 
     const cards = cardsOf(res.body);

@@ -39,7 +39,8 @@ export function assessAge(context: AssessmentContext): CriterionAssessment {
   const evidence: Evidence = { reference, description: `Patient birth date ${birthDate}, age ${age} on ${onWhat} ${orderDate}`, date: birthDate };
   const note = fillText(texts.ageOnDate, { birthDate, age, orderDate, onWhat });
 
-  if (min >= minimum) return { result: { criterion: 'age', status: 'met', evidence: [evidence] }, findings: [] };
+  const documented = min === max ? { ageYears: min } : {};
+  if (min >= minimum) return { result: { criterion: 'age', status: 'met', evidence: [evidence] }, findings: [], documented };
   if (max < minimum) {
     const finding: Finding = {
       code: 'age-under-18',
@@ -48,7 +49,7 @@ export function assessAge(context: AssessmentContext): CriterionAssessment {
       notes: [note],
       facts: { age, onWhat },
     };
-    return { result: { criterion: 'age', status: 'not-met', finding: 'age-under-18', evidence: [evidence] }, findings: [finding] };
+    return { result: { criterion: 'age', status: 'not-met', finding: 'age-under-18', evidence: [evidence] }, findings: [finding], documented };
   }
   return unknown(fillText(texts.birthDatePartial, { birthDate, orderDate, onWhat }), [evidence]);
 }

@@ -103,17 +103,17 @@ export function findPriorCarT(context: AssessmentContext): CriterionAssessment {
   const definition = policy.definition.findings;
   if (strong.length > 0) {
     const finding: Finding = { code: 'prior-car-t', determination: definition['prior-car-t'].determination, evidence: strong, notes: [], facts: {} };
-    return { result: { criterion: 'no-prior-car-t', status: 'not-met', finding: 'prior-car-t', evidence: strong }, findings: [finding] };
+    return { result: { criterion: 'no-prior-car-t', status: 'not-met', finding: 'prior-car-t', evidence: strong }, findings: [finding], documented: { priorCarT: 'proven' } };
   }
   if (weak.length > 0) {
     const finding: Finding = { code: 'possible-prior-car-t', determination: definition['possible-prior-car-t'].determination, evidence: weak, notes: [], facts: {} };
-    return { result: { criterion: 'no-prior-car-t', status: 'unknown', finding: 'possible-prior-car-t', evidence: weak }, findings: [finding] };
+    return { result: { criterion: 'no-prior-car-t', status: 'unknown', finding: 'possible-prior-car-t', evidence: weak }, findings: [finding], documented: { priorCarT: 'possible' } };
   }
   const blockedBy = unavailableAmong(context, HISTORY_PARTS);
   if (blockedBy.length > 0) {
-    return { result: { criterion: 'no-prior-car-t', status: 'unknown', finding: 'data-unavailable', evidence: [] }, findings: [], blockedBy };
+    return { result: { criterion: 'no-prior-car-t', status: 'unknown', finding: 'data-unavailable', evidence: [] }, findings: [], blockedBy, documented: { priorCarT: 'unknown' } };
   }
-  return { result: { criterion: 'no-prior-car-t', status: 'met', evidence: [] }, findings: [] };
+  return { result: { criterion: 'no-prior-car-t', status: 'met', evidence: [] }, findings: [], documented: { priorCarT: 'none' } };
 }
 
 function qualifierOf(entry: HistoryEntry): string | undefined {

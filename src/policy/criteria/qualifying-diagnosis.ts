@@ -4,7 +4,7 @@ import type { CodeMatch } from '../../fhir/code-set.js';
 import { codingsOf, textsOf } from '../../fhir/codes.js';
 import { parseReference, referenceTo } from '../../fhir/references.js';
 import { onOrBefore, unavailableAmong, type AssessmentContext, type CriterionAssessment } from '../assessment-context.js';
-import type { Evidence, Finding } from '../decision.js';
+import { evidenceRef, type DocumentedFacts, type Evidence, type Finding } from '../decision.js';
 import { codedEvidence, textEvidence } from '../evidence.js';
 import { affirmedSentences } from '../read-text.js';
 import { assessRelapsedOrRefractory } from './relapsed-or-refractory.js';
@@ -83,7 +83,7 @@ function assessDiagnosis(context: AssessmentContext): DiagnosisResult {
     const evidence = all.map((e) => e.evidence);
     const finding: Finding = { code: 'lineage-undocumented', determination: findings['lineage-undocumented'].determination, evidence, notes: [], facts: {} };
     return {
-      assessment: { result: { criterion: 'diagnosis', status: 'unknown', finding: 'lineage-undocumented', evidence }, findings: [finding] },
+      assessment: { result: { criterion: 'diagnosis', status: 'unknown', finding: 'lineage-undocumented', evidence }, findings: [finding], documented: { diagnosis: { kind: 'all', evidence: evidenceRef(all[0]!.evidence) } } },
       qualifying: allEntries,
       kind: 'all',
     };
@@ -98,7 +98,18 @@ function assessDiagnosis(context: AssessmentContext): DiagnosisResult {
 }
 
 function met(current: readonly DiseaseEntry[], all: readonly DiseaseEntry[], kind: 'mcl' | 'all', lineage: readonly Evidence[] = []): DiagnosisResult {
-  return { assessment: { result: { criterion: 'diagnosis', status: 'met', evidence: [...current.map((e) => e.evidence), ...lineage] }, findings: [] }, qualifying: all, kind };
+  const shown = lineage[0];
+  const documented: Partial<DocumentedFacts> = {
+    diagnosis: { kind, evidence: evidenceRef(current[0]!.evidence) },
+    ...(shown ? { bCellPrecursorLineage: { shownBy: lineageShownBy(shown), evidence: evidenceRef(shown) } } : {}),
+  };
+  return { assessment: { result: { criterion: 'diagnosis', status: 'met', evidence: [...current.map((e) => e.evidence), ...lineage] }, findings: [], documented }, qualifying: all, kind };
+}
+
+/** A SNOMED CT code says the diagnosis itself is B-cell precursor ALL; ICD-O-3 is the morphology; words are a statement. */
+function lineageShownBy(e: Evidence): 'coded-diagnosis' | 'morphology' | 'stated' {
+  if (!e.code) return 'stated';
+  return /^\d{4}\/?\d$/.test(e.code.code) ? 'morphology' : 'coded-diagnosis';
 }
 
 /** The evidence line of an entry that does not count, saying why (inactive, provisional). */

@@ -4,7 +4,7 @@ import { codingsOf, textsOf } from '../../fhir/codes.js';
 import { compareDays, earliestDay, latestDay, parseFhirDate, type PartialDate } from '../../fhir/dates.js';
 import { parseReference, referenceTo } from '../../fhir/references.js';
 import { onOrBefore, unavailableAmong, type AssessmentContext, type CriterionAssessment } from '../assessment-context.js';
-import type { Evidence } from '../decision.js';
+import { evidenceRef, type Evidence } from '../decision.js';
 import { codedEvidence, fillText, textEvidence } from '../evidence.js';
 import { affirmedSentences } from '../read-text.js';
 import { clinicalStatusOf, isActive, isEstablished, isNotEvidence, type DiagnosisResult, type DiseaseEntry } from './qualifying-diagnosis.js';
@@ -16,6 +16,8 @@ const REMISSION_STATUSES = new Set(['remission']);
 interface StateEvidence {
   readonly evidence: Evidence;
   readonly date: PartialDate | undefined;
+  /** Set when the evidence is the last regimen stopped for progression or lack of response. */
+  readonly regimen?: { readonly name: string; readonly response: 'progression' | 'no-response' } | undefined;
 }
 
 /**
@@ -48,7 +50,14 @@ export function assessRelapsedOrRefractory(context: AssessmentContext, diagnosis
 
   if (relapse.length > 0) {
     const superseded = latestRemission !== undefined && (latestRelapse === undefined || isAfter(latestRemission.date, latestRelapse.date));
-    if (!superseded) return { result: { criterion: 'relapsed-or-refractory', status: 'met', evidence: relapse.map((r) => r.evidence) }, findings: [] };
+    if (!superseded) {
+      const shown = latestRelapse ?? relapse[0]!;
+      const refractory = /refractory|C8862|C38014|20646008|no response|lack of (response|efficacy)|ineffective|not effective|suboptimal/i.test(`${shown.evidence.description} ${shown.evidence.code?.code ?? ''}`);
+      const documented = {
+        relapsedOrRefractory: { type: refractory || shown.regimen?.response === 'no-response' ? ('refractory' as const) : ('relapsed' as const), evidence: evidenceRef(shown.evidence), lastRegimen: shown.regimen },
+      };
+      return { result: { criterion: 'relapsed-or-refractory', status: 'met', evidence: relapse.map((r) => r.evidence) }, findings: [], documented };
+    }
   }
 
   const blockedBy = unavailableAmong(context, ['conditions', 'medicationStatements', 'medicationRequests', 'observations']);
@@ -185,9 +194,11 @@ function lastRegimenStoppedForProgression(context: AssessmentContext, qualifying
   const last = latest(regimens);
   if (!last?.stoppedFor) return undefined;
   const drug = textsOf(last.resource.medicationCodeableConcept)[0] ?? 'the last regimen';
+  const noResponse = /no response|non-?response|lack of (response|efficacy)|ineffective|not effective|refractory|suboptimal/i.test(last.stoppedFor);
   return {
     evidence: { reference: referenceTo(last.resource), description: `${last.resource.resourceType} ${drug}, the last regimen, stopped: "${last.stoppedFor}", ${showDate(last.date) ?? 'undated'}`, date: showDate(last.date) },
     date: last.date,
+    regimen: { name: drug, response: noResponse ? 'no-response' : 'progression' },
   };
 }
 

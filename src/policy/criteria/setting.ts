@@ -2,7 +2,7 @@ import type { CodeableConcept, Coding, Encounter } from 'fhir/r4.js';
 import { codingsOf } from '../../fhir/codes.js';
 import { referenceTo } from '../../fhir/references.js';
 import { unavailableAmong, type AssessmentContext, type CriterionAssessment } from '../assessment-context.js';
-import type { Evidence } from '../decision.js';
+import { evidenceRef, type Evidence } from '../decision.js';
 
 type Setting = 'outpatient' | 'inpatient';
 
@@ -28,9 +28,11 @@ export function assessSetting(context: AssessmentContext): CriterionAssessment {
     if (blockedBy.length > 0) return { result: { criterion: 'setting', status: 'unknown', finding: 'data-unavailable', evidence: [] }, findings: [], blockedBy };
     return { result: { criterion: 'setting', status: 'unknown', evidence: [] }, findings: [] };
   }
-  if (found.setting === 'inpatient') return { result: { criterion: 'setting', status: 'met', evidence: [found.evidence] }, findings: [] };
+  const documented = { setting: { where: found.setting, evidence: evidenceRef(found.evidence) } };
+  if (found.setting === 'inpatient') return { result: { criterion: 'setting', status: 'met', evidence: [found.evidence] }, findings: [], documented };
   const evidence = [found.evidence];
   return {
+    documented,
     result: { criterion: 'setting', status: 'unknown', finding: 'outpatient-attestation', evidence },
     findings: [{ code: 'outpatient-attestation', determination: policy.definition.findings['outpatient-attestation'].determination, evidence, notes: [], facts: {} }],
   };
