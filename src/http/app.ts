@@ -11,6 +11,8 @@ import type { RecordFetcher } from '../fhir/gather-record.js';
 import { ResourceReader } from '../fhir/read-resource.js';
 import { loadDtrContent, type DtrContent } from '../dtr/dtr-content.js';
 import { fhirRoutes } from './fhir-routes.js';
+import { pasRoutes } from './pas-routes.js';
+import { OPEN_DEVELOPMENT_MODE_ISS } from './cds-client.js';
 import { cdsClientOf } from './cds-client.js';
 import type { Discovery } from '../hooks/discovery.js';
 import type { HookResult } from '../hooks/handle-order-hook.js';
@@ -120,6 +122,15 @@ export function createApp(deps: AppDependencies): Express {
       packages: { content: dtr, policy: deps.policy, reader, findAssertion: (id) => store.findAssertion(id), now },
       errors: store.questionnaireErrors(),
       clientOf: (res) => cdsClientOf(res)?.iss,
+    }),
+  );
+  // Da Vinci PAS: prior authorization requests decided on the same engine (issue 13).
+  app.use(
+    pasRoutes({
+      config,
+      logger,
+      pas: { policy: deps.policy, reader, requests: store.paRequests(), findAssertion: (id) => store.findAssertion(id), questionnaireCanonical: dtr.questionnaireCanonical, now },
+      clientOf: (res) => cdsClientOf(res)?.iss ?? OPEN_DEVELOPMENT_MODE_ISS,
     }),
   );
   app.use(feedbackRoutes({ store, discovery: deps.discovery, logger, now }));

@@ -97,6 +97,14 @@ export const TERM_LIST_NAMES = [
 export type TermListName = (typeof TERM_LIST_NAMES)[number];
 export type TermListDefinition = z.infer<typeof TermListDefinition>;
 
+/** A condition on one answer of the documentation form: a given value (a boolean, or a coding's code) or any answer. */
+const AnswerCondition = z.union([
+  z.object({ linkId: z.string().min(1), equals: z.union([z.boolean(), z.string().min(1)]) }).strict(),
+  z.object({ linkId: z.string().min(1), answered: z.literal(true) }).strict(),
+]);
+/** Alternatives, each a list of conditions that must all hold. */
+const AnswerRule = z.object({ says: z.string().min(1), anyOf: z.array(z.array(AnswerCondition).min(1)).min(1) });
+
 const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be YYYY-MM-DD');
 
 export const PolicyDefinition = z.object({
@@ -182,7 +190,34 @@ export const PolicyDefinition = z.object({
   diagnosisNames: z.object({ tCellAll: z.string().min(1), notPrecursorB: z.string().min(1), lymphoblasticLymphoma: z.string().min(1), foundSentence: z.string().min(1) }),
   /** Relapse examples that fit the diagnosis (no ALL code on an MCL card). */
   relapseExamples: z.object({ mcl: z.string().min(1), all: z.string().min(1) }),
+  /** How a PAS request is adjudicated (src/pas): what the form's answers may prove, and what a reviewer may deny for. */
+  priorAuthorizationRequest: z.object({
+    description: z.string().min(1),
+    authorizationNumberPrefix: z.string().regex(/^[A-Z0-9]{2,8}$/),
+    authorizationPeriodDays: z.number().int().positive(),
+    reviewDeadlineHours: z.object({ standard: z.number().positive(), expedited: z.number().positive() }),
+    criteriaNames: z.object({
+      diagnosis: z.string().min(1),
+      'relapsed-or-refractory': z.string().min(1),
+      age: z.string().min(1),
+      'no-prior-car-t': z.string().min(1),
+      'one-infusion': z.string().min(1),
+      setting: z.string().min(1),
+      eligibility: z.string().min(1),
+      form: z.string().min(1),
+    }),
+    diagnosisAnswer: z.object({ linkId: z.string().min(1), mcl: z.string().min(1), all: z.string().min(1) }),
+    /** A criterion the record left open (its finding, or `unsettled` without one) that the clinician's answers may close. */
+    attestations: z.array(AnswerRule.extend({ criterion: z.enum(['diagnosis', 'relapsed-or-refractory', 'age', 'no-prior-car-t', 'one-infusion', 'setting', 'eligibility']), closes: z.array(z.string().min(1)).min(1) })),
+    /** Answers every certified request needs, whatever the record shows. */
+    requiredAnswers: z.array(AnswerRule),
+    denialReasons: z.array(z.object({ code: z.string().regex(/^[a-z0-9-]+$/), display: z.string().min(1), x12Code: z.string().min(1).optional() })).min(1),
+    denialReasonSystem: z.url(),
+  }),
 });
 
 export type PolicyDefinition = z.infer<typeof PolicyDefinition>;
 export type OrderCheckDefinition = z.infer<typeof OrderCheckDefinition>;
+export type AnswerCondition = z.infer<typeof AnswerCondition>;
+export type AnswerRule = z.infer<typeof AnswerRule>;
+export type PriorAuthorizationRules = PolicyDefinition['priorAuthorizationRequest'];

@@ -1,3 +1,4 @@
+import type { PaRequestStore } from './pa-request-store.js';
 import type { QuestionnaireErrorStore } from './questionnaire-error-store.js';
 import type { CriterionId, Determination, DocumentedFacts } from '../policy/decision.js';
 
@@ -37,6 +38,8 @@ export interface DecisionStore {
   close(): Promise<void>;
   /** The store for reported DTR questionnaire errors ($log-questionnaire-errors), on the same database. */
   questionnaireErrors(): QuestionnaireErrorStore;
+  /** The store of PAS prior authorization requests (issue 13), on the same database. */
+  paRequests(): PaRequestStore;
 }
 
 /** One answer to one hook call. */

@@ -139,3 +139,62 @@ export interface QuestionnaireErrorIssue {
   readonly details?: readonly { readonly system?: string | undefined; readonly code?: string | undefined }[] | undefined;
   readonly expression?: readonly string[] | undefined;
 }
+
+/**
+ * Prior authorization requests (Da Vinci PAS Claim/$submit, issue 13). Unlike
+ * the CRD tables, a PA request is kept whole: the submitted Bundle is the
+ * request of record that reviewers read, $inquire answers from and appeals
+ * rely on. One row per Claim identifier and client (a resubmission is the
+ * same request); `response_bundle` is the current answer.
+ */
+export const paRequests = table(
+  'pa_requests',
+  {
+    request_id: uuid(),
+    client_iss: text(),
+    /** `system|value` of the Claim's identifier (the provider's trace number). */
+    claim_identifier: text(),
+    received_at: timestamp(),
+    priority: text<'standard' | 'expedited'>(),
+    due_at: timestamp(),
+    status: text<'certified' | 'pended' | 'not-certified' | 'information-requested'>(),
+    decided_at: timestamp().nullable(),
+    /** `engine`, or the reviewer's user name. */
+    decided_by: text().nullable(),
+    auth_number: text().nullable(),
+    /** `system|value` of the member id (the Coverage's, else the Patient's identifiers). */
+    member_ids: json<readonly string[]>(),
+    /** `system|value` identifiers of the submitting organisation (PAS notifications are filtered on them). */
+    organisations: json<readonly string[]>(),
+    /** `system|code` of each item's service. */
+    services: json<readonly string[]>(),
+    assertion_id: text().nullable(),
+    request_bundle: json<unknown>(),
+    adjudication: json<unknown>(),
+    response_bundle: json<unknown>(),
+  },
+  {
+    primaryKey: ['request_id'],
+    unique: [['client_iss', 'claim_identifier']],
+    indexes: [{ columns: ['status', 'due_at'] }, { columns: ['received_at'] }],
+  },
+);
+
+/** What happened to a PA request, append-only: submitted, decided by the engine or a reviewer, notified. */
+export const paRequestEvents = table(
+  'pa_request_events',
+  {
+    event_id: serial(),
+    request_id: uuid().references(paRequests, 'request_id'),
+    at: timestamp(),
+    actor: text(),
+    role: text<'engine' | 'reviewer' | 'system'>(),
+    action: text(),
+    reason_code: text().nullable(),
+    note: text().nullable(),
+  },
+  {
+    primaryKey: ['event_id'],
+    indexes: [{ columns: ['request_id'] }],
+  },
+);

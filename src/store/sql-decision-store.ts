@@ -13,6 +13,7 @@ import type {
   StoredHookCall,
 } from './decision-store.js';
 import { migrate } from './migrations.js';
+import { PaRequestStore } from './pa-request-store.js';
 import { QuestionnaireErrorStore } from './questionnaire-error-store.js';
 import { reasonOffered } from './reason-offered.js';
 import { cards, feedback, hookCalls, orderDecisions } from './schema.js';
@@ -76,6 +77,11 @@ export class SqlDecisionStore implements DecisionStore {
 
   ready(): Promise<void> {
     return this.migrated;
+  }
+
+  /** The store of PAS prior authorization requests, on this store's database. */
+  paRequests(): PaRequestStore {
+    return new PaRequestStore(this.db, this.migrated);
   }
 
   /** The store for reported DTR questionnaire errors, on this store's database. */

@@ -28,6 +28,7 @@ import { CMS_PLACE_OF_SERVICE, MEMBER_ID_TYPE, PAS_EXTENSIONS, PAS_TEMP_CODES, X
 export const EHR_BASE = 'https://ehr.example.org/fhir';
 export const INSURER_ID = 'carepartners-ct';
 export const REQUESTOR_ID = 'requesting-hospital';
+export const REQUESTOR_NPI = { system: 'http://hl7.org/fhir/sid/us-npi', value: '1427052729' } as const;
 export const MEMBER_ID = { system: 'https://www.carepartnersct.com/fhir/sid/member-id', value: 'CP0012345678' } as const;
 
 export interface PasRequestOptions {
@@ -51,6 +52,8 @@ export interface PasRequestOptions {
   extraResources?: FhirResource[];
   /** The EHR's FHIR base for fullUrls; default https://ehr.example.org/fhir. */
   base?: string;
+  /** The requesting organisation's identifier (PAS notifications are filtered on it); default REQUESTOR_NPI. */
+  requestorIdentifier?: Identifier;
   /** Claim.created and Bundle.timestamp; default the order date, 09:00 Eastern. */
   created?: string;
 }
@@ -70,7 +73,7 @@ export function buildPasRequestBundle(options: PasRequestOptions = {}): Bundle {
     type: [{ coding: [{ system: X12.entityIdentifier, code: 'PR', display: 'Payer' }] }],
     name: 'CarePartners of Connecticut',
   };
-  const requestor: Organization = { resourceType: 'Organization', id: REQUESTOR_ID, active: true, name: 'Requesting Hospital Cancer Center', address: [{ city: 'Hartford', state: 'CT', postalCode: '06106', country: 'US' }] };
+  const requestor: Organization = { resourceType: 'Organization', id: REQUESTOR_ID, identifier: [options.requestorIdentifier ?? REQUESTOR_NPI], active: true, name: 'Requesting Hospital Cancer Center', address: [{ city: 'Hartford', state: 'CT', postalCode: '06106', country: 'US' }] };
   const role: PractitionerRole = {
     resourceType: 'PractitionerRole',
     id: `${practitioner.id}-role`,
