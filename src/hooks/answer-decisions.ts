@@ -1,6 +1,7 @@
 import type { FhirResource } from 'fhir/r4.js';
 import type { CompiledPolicy } from '../policy/compiled-policy.js';
 import type { OrderDecision } from '../policy/decision.js';
+import type { ApprovedAuthorization } from './approved-authorization.js';
 import { buildCards, type ShownCard } from './cards.js';
 import { coverageAssertionId } from './coverage-assertion-id.js';
 import { coverageInformationExtension, coverageInformationFor, coveredValue, type CoverageInformation, type CoveredCode } from './coverage-information.js';
@@ -35,6 +36,8 @@ export interface AnswerInput {
   readonly coverageSent: boolean;
   /** The DTR Questionnaire's version-specific canonical, when the service serves one. */
   readonly questionnaire?: string | undefined;
+  /** Approved prior authorizations, by order reference (PAS): the assertion says the PA is satisfied. */
+  readonly approvals?: ReadonlyMap<string, ApprovedAuthorization> | undefined;
 }
 
 export interface Answer {
@@ -52,7 +55,7 @@ export function answerDecisions(input: AnswerInput): Answer {
   const assertionIds = new Map<string, string>();
   for (const coverageReference of new Set(decisions.map((d) => d.coverage?.reference).filter((r): r is string => r !== undefined))) {
     const onCoverage = identities.filter((x) => x.decision.coverage?.reference === coverageReference);
-    assertionIds.set(coverageReference, coverageAssertionId(onCoverage.map((x) => ({ ...x, patientId: input.patientId, hook: input.hook, version: options.version, coverageReference }))));
+    assertionIds.set(coverageReference, coverageAssertionId(onCoverage.map((x) => ({ ...x, patientId: input.patientId, hook: input.hook, version: options.version, coverageReference, satisfiedPaId: input.approvals?.get(x.decision.order.reference)?.number }))));
   }
 
   const judged: JudgedOrder[] = [];
@@ -71,6 +74,7 @@ export function answerDecisions(input: AnswerInput): Answer {
       assertionId: assertionIds.get(decision.coverage.reference)!,
       date: input.date,
       questionnaire: input.questionnaire,
+      approval: input.approvals?.get(decision.order.reference),
     });
     const extension = coverageInformationExtension(values, input.policy, options.version);
     const outcome = coverageInformationAction(order, extension, `Coverage information for ${decision.order.reference}: ${describeCovered(covered)}.`);
@@ -91,6 +95,7 @@ export function answerDecisions(input: AnswerInput): Answer {
     maxCards: options.maxCards,
     coverageUnreadable: input.coverageUnreadable,
     coverageSent: input.coverageSent,
+    approvals: input.approvals,
   });
   return { judged, shown, response: respond(input.hook, shown.map((s) => s.card), systemActions) };
 }

@@ -1,3 +1,4 @@
+import type { ApprovedAuthorization } from './approved-authorization.js';
 import { randomUUID } from 'node:crypto';
 import type { CompiledPolicy } from '../policy/compiled-policy.js';
 import { byDeterminationRank, type Finding, type OrderDecision } from '../policy/decision.js';
@@ -41,6 +42,8 @@ export interface CardInput {
   readonly coverageUnreadable: boolean;
   /** Whether any active Coverage was sent (none of them may be the plan's). */
   readonly coverageSent: boolean;
+  /** Approved prior authorizations by order reference (PAS): the Instructions card says so. */
+  readonly approvals?: ReadonlyMap<string, ApprovedAuthorization> | undefined;
 }
 
 /**
@@ -86,10 +89,17 @@ export function buildCards(input: CardInput): ShownCard[] {
     effectiveDate: definition.effectiveDate,
     coverageNote: coverageNote(input) + orderCodingNote(input),
   };
+  const approvals = decisions.map((d) => ({ order: d.order.reference, approval: input.approvals?.get(d.order.reference) }));
+  const allApproved = approvals.length > 0 && approvals.every((a) => a.approval);
+  const approvalValues = (a: ApprovedAuthorization, order: string) => ({ ...values, authNumber: escapeMarkdown(a.number), start: a.period.start, end: a.period.end, order: escapeMarkdown(order) });
+  const wording = allApproved ? definition.cards.approved : definition.cards.instructions;
+  const wordingValues = allApproved ? approvalValues(approvals[0]!.approval!, approvals[0]!.order) : values;
+  // Some orders approved, others not: the usual instructions, and a line per approved order.
+  const approvedLines = allApproved ? [] : approvals.flatMap((a) => (a.approval ? [fillText(definition.cards.approved.orderLine, approvalValues(a.approval, a.order))] : []));
   const instructions: CdsCard = {
     uuid: randomUUID(),
-    summary: limitSummary(fillText(definition.cards.instructions.summary, values)),
-    detail: fillText(definition.cards.instructions.detail, values),
+    summary: limitSummary(fillText(wording.summary, wordingValues)),
+    detail: [fillText(wording.detail, wordingValues), ...approvedLines].join('\n\n'),
     indicator: 'info',
     source: source('coverage-info'),
     extension: associated(orderRefs),

@@ -11,6 +11,8 @@ export interface AssertionIdentity {
   readonly decision: OrderDecision;
   readonly covered: CoveredCode;
   readonly coverageReference: string;
+  /** An approved PA changes what is asserted (pa-needed satisfied), so it changes the id. */
+  readonly satisfiedPaId?: string | undefined;
 }
 
 /**
@@ -42,6 +44,7 @@ function assertionBasis(identity: AssertionIdentity): unknown {
     covered: identity.covered,
     reasons: reasonCodes(decision),
     evidence: decision.findings.flatMap((f) => f.evidence.map((e) => e.description)).sort(),
+    satisfiedPaId: identity.satisfiedPaId,
   };
 }
 

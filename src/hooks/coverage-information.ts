@@ -2,6 +2,7 @@ import type { Extension } from 'fhir/r4.js';
 import type { CompiledPolicy } from '../policy/compiled-policy.js';
 import type { OrderDecision } from '../policy/decision.js';
 import type { ReasonCode } from '../policy/policy-definition.js';
+import type { ApprovedAuthorization } from './approved-authorization.js';
 import type { CrdVersion } from './crd-options.js';
 
 export const COVERAGE_INFORMATION_URL = 'http://hl7.org/fhir/us/davinci-crd/StructureDefinition/ext-coverage-information';
@@ -22,6 +23,8 @@ export interface CoverageInformationInput {
   readonly date: string;
   /** The version-specific canonical of the policy's DTR Questionnaire (url|version), when the service offers one. */
   readonly questionnaire?: string | undefined;
+  /** An approved prior authorization for the order: pa-needed becomes satisfied, with its number (CRD q4, q5). */
+  readonly approval?: ApprovedAuthorization | undefined;
 }
 
 /**
@@ -54,7 +57,9 @@ export interface CoverageReason {
 export interface CoverageInformation {
   readonly coverage: string;
   readonly covered: CoveredCode;
-  readonly paNeeded?: 'auth-needed' | undefined;
+  readonly paNeeded?: 'auth-needed' | 'satisfied' | undefined;
+  /** The approved authorization's number, exactly when pa-needed is satisfied (CRD q5). */
+  readonly satisfiedPaId?: string | undefined;
   readonly docNeeded: readonly 'clinical'[];
   readonly docPurpose: readonly 'withpa'[];
   readonly infoNeeded: readonly 'OTH'[];
@@ -78,8 +83,9 @@ export function coverageInformationFor(input: CoverageInformationInput): Coverag
   const definition = policy.definition;
   const covered = coveredValue(decision, version);
   const paNeeded = covered !== 'not-covered';
-  // CRD hook-19: secondary hooks (order-select) must not say documentation is needed.
-  const docNeeded = paNeeded && hook === 'order-sign';
+  const satisfied = paNeeded && input.approval !== undefined;
+  // CRD hook-19: secondary hooks (order-select) must not say documentation is needed; q4: nor once the PA is satisfied.
+  const docNeeded = paNeeded && !satisfied && hook === 'order-sign';
   const reasons: CoverageReason[] = reasonCodes(decision).map((code) => ({
     system: definition.reasonCodeSystem,
     code,
@@ -93,7 +99,8 @@ export function coverageInformationFor(input: CoverageInformationInput): Coverag
   return {
     coverage: input.coverageReference,
     covered,
-    paNeeded: paNeeded ? 'auth-needed' : undefined,
+    paNeeded: satisfied ? 'satisfied' : paNeeded ? 'auth-needed' : undefined,
+    satisfiedPaId: satisfied ? input.approval!.number : undefined,
     docNeeded: docNeeded ? ['clinical'] : [],
     docPurpose: docNeeded ? ['withpa'] : [],
     infoNeeded: covered === 'conditional' ? ['OTH'] : [],
@@ -120,6 +127,7 @@ export function coverageInformationExtension(info: CoverageInformation, policy: 
   sub.push({ url: 'billingCode', valueCoding: { ...definition.billingCode } });
   for (const r of info.reasons) sub.push({ url: 'reason', valueCodeableConcept: { coding: [{ system: r.system, code: r.code, display: r.display }], text: r.text } });
   sub.push({ url: 'date', valueDate: info.date }, { url: 'coverage-assertion-id', valueString: info.assertionId });
+  if (info.satisfiedPaId) sub.push({ url: 'satisfied-pa-id', valueString: info.satisfiedPaId });
   const fax = definition.priorAuthorization.fax;
   // CRD 2.2 changed contact from ContactPoint to ContactDetail.
   sub.push(

@@ -1,3 +1,4 @@
+import type { ApprovedAuthorization, FindApprovedAuthorization } from './approved-authorization.js';
 import type { Medication } from 'fhir/r4.js';
 import { notFound } from '../errors/outcomes.js';
 import { dayIn, formatDay } from '../fhir/dates.js';
@@ -37,6 +38,8 @@ export interface HookDependencies {
   readonly recordCall?: ((record: HookCallRecord) => Promise<void>) | undefined;
   /** The policy's DTR Questionnaire (url|version): named in the coverage information when documentation is needed. */
   readonly questionnaire?: string | undefined;
+  /** Approved prior authorizations (PAS): an order with one is answered pa-needed satisfied (CRD q4, q5). */
+  readonly findApproval?: FindApprovedAuthorization | undefined;
 }
 
 export interface HookCall {
@@ -111,7 +114,12 @@ export async function handleOrderHook(call: HookCall, deps: HookDependencies): P
   const callDay = dayIn(deps.policy.definition.timeZone, now);
   const decisions = evaluateTecartusOrders({ policy: deps.policy, policyOrders: drafts.policyOrders, draftOrders: drafts.draftOrders, record, callDay });
 
-  // 5. Answer: cards and coverage information.
+  // 5. Answer: cards and coverage information, with any PA the plan already approved.
+  const approvals = new Map<string, ApprovedAuthorization>();
+  for (const decision of deps.findApproval ? decisions : []) {
+    const approval = await deps.findApproval!(request.context.patientId, decision.order.reference, decision.serviceDate);
+    if (approval) approvals.set(decision.order.reference, approval);
+  }
   const answer = answerDecisions({
     policy: deps.policy,
     hook: service.hook,
@@ -124,6 +132,7 @@ export async function handleOrderHook(call: HookCall, deps: HookDependencies): P
     coverageUnreadable: record.unavailable.some((u) => u.part === 'coverage'),
     coverageSent: record.coverages.some((c) => c.status === 'active'),
     questionnaire: deps.questionnaire,
+    approvals,
   });
   const responseText = JSON.stringify(answer.response);
 

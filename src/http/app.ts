@@ -12,6 +12,7 @@ import { ResourceReader } from '../fhir/read-resource.js';
 import { loadDtrContent, type DtrContent } from '../dtr/dtr-content.js';
 import { fhirRoutes } from './fhir-routes.js';
 import { pasRoutes } from './pas-routes.js';
+import { findApprovedAuthorization } from '../pas/approved-authorization.js';
 import { OPEN_DEVELOPMENT_MODE_ISS } from './cds-client.js';
 import { cdsClientOf } from './cds-client.js';
 import type { Discovery } from '../hooks/discovery.js';
@@ -73,6 +74,7 @@ export function createApp(deps: AppDependencies): Express {
   const recordCall = hookCallRecorder({ store, logger, observeWrite: metrics.storeWrites });
   const dtr = deps.dtr ?? loadDtrContent(deps.policy.definition, config.policyDir);
   const reader = new ResourceReader();
+  const paRequests = store.paRequests();
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', config.trustProxy);
@@ -105,6 +107,7 @@ export function createApp(deps: AppDependencies): Express {
         reader,
         now,
         questionnaire: dtr.questionnaireCanonical,
+        findApproval: (patientId, order, serviceDate) => findApprovedAuthorization(paRequests, patientId, order, serviceDate),
         // Each call that judged a Tecartus order is recorded before the answer leaves (a failed write answers 503).
         recordCall,
       },
@@ -129,7 +132,7 @@ export function createApp(deps: AppDependencies): Express {
     pasRoutes({
       config,
       logger,
-      pas: { policy: deps.policy, reader, requests: store.paRequests(), findAssertion: (id) => store.findAssertion(id), questionnaireCanonical: dtr.questionnaireCanonical, now },
+      pas: { policy: deps.policy, reader, requests: paRequests, findAssertion: (id) => store.findAssertion(id), questionnaireCanonical: dtr.questionnaireCanonical, now },
       clientOf: (res) => cdsClientOf(res)?.iss ?? OPEN_DEVELOPMENT_MODE_ISS,
     }),
   );

@@ -66,6 +66,7 @@ export async function decideByReviewer(decision: ReviewerDecision, fhirBase: str
     decidedAt: now,
     decidedBy: decision.reviewer,
     authNumber: authNumbers.length > 0 ? authNumbers.join(',') : undefined,
+    adjudication: { ...stored, answers } satisfies StoredAdjudication,
     responseBundle,
     event: { at: now, actor: decision.reviewer, role: 'reviewer', action: status === 'certified' ? 'approved' : status === 'not-certified' ? 'denied' : 'information-requested', reasonCode: reasons.map((r) => r.code).join(',') || undefined, note },
   });

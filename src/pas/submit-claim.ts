@@ -90,6 +90,8 @@ export async function submitClaim(body: unknown, clientIss: string, fhirBase: st
     organisations: submission.organisations,
     services: submission.items.map((i) => i.service),
     assertionId: adjudication.assertionsUsed[0],
+    patientId: submission.patient.id ?? '',
+    orders: submission.items.flatMap((i) => (i.order ? [referenceTo(i.order.resource)] : [])),
     requestBundle: submission.bundle,
     adjudication,
     responseBundle,

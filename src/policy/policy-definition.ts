@@ -173,6 +173,8 @@ export const PolicyDefinition = z.object({
       detail: z.string().min(1),
       coverageNotes: z.object({ single: z.string(), several: z.string(), none: z.string(), noneUsable: z.string(), unavailable: z.string() }),
     }),
+    /** The Instructions card once the plan has approved the PA (PAS): {authNumber}, {start}, {end}, {payer}. */
+    approved: z.object({ summary: z.string().min(1), detail: z.string().min(1), orderLine: z.string().min(1) }),
     externalReference: z.object({ summary: z.string().min(1), detail: z.string().min(1) }),
   }),
   evidenceText: z.object({

@@ -21,6 +21,8 @@ export interface PaRequestRecord {
   readonly organisations: readonly string[];
   readonly services: readonly string[];
   readonly assertionId?: string | undefined;
+  readonly patientId: string;
+  readonly orders: readonly string[];
   readonly requestBundle: unknown;
   readonly adjudication: unknown;
   readonly responseBundle: unknown;
@@ -45,6 +47,8 @@ export interface PaDecisionUpdate {
   readonly decidedAt: Date;
   readonly decidedBy: string;
   readonly authNumber?: string | undefined;
+  /** The adjudication with the decided items' answers. */
+  readonly adjudication: unknown;
   readonly responseBundle: unknown;
   readonly event: PaRequestEvent;
 }
@@ -54,6 +58,7 @@ const BY_CLAIM = query<RowOf<typeof paRequests>>('SELECT * FROM pa_requests WHER
 const BY_CLIENT = query<RowOf<typeof paRequests>>('SELECT * FROM pa_requests WHERE client_iss = ? ORDER BY received_at', paRequests);
 const OPEN = query<RowOf<typeof paRequests>>("SELECT * FROM pa_requests WHERE status IN ('pended', 'information-requested') ORDER BY due_at, received_at", paRequests);
 const SINCE = query<RowOf<typeof paRequests>>('SELECT * FROM pa_requests WHERE received_at >= ? ORDER BY received_at', paRequests);
+const BY_PATIENT = query<RowOf<typeof paRequests>>('SELECT * FROM pa_requests WHERE patient_id = ? ORDER BY received_at', paRequests);
 const EVENTS = query<RowOf<typeof paRequestEvents>>('SELECT * FROM pa_request_events WHERE request_id = ? ORDER BY event_id', paRequestEvents);
 
 /**
@@ -103,6 +108,12 @@ export class PaRequestStore {
     return (await this.db.select(BY_CLIENT, [clientIss])).map(fromRow);
   }
 
+  /** Every request for a patient (by the EHR's Patient id), oldest first. */
+  async byPatient(patientId: string): Promise<PaRequestRecord[]> {
+    await this.migrated;
+    return (await this.db.select(BY_PATIENT, [patientId])).map(fromRow);
+  }
+
   /** Requests waiting for a reviewer, soonest deadline first. */
   async open(): Promise<PaRequestRecord[]> {
     await this.migrated;
@@ -132,12 +143,13 @@ export class PaRequestStore {
     await this.migrated;
     return this.db.transaction(async (session) => {
       const changed = await session.execute(
-        'UPDATE pa_requests SET status = ?, decided_at = ?, decided_by = ?, auth_number = ?, response_bundle = ? WHERE request_id = ? AND status = ?',
+        'UPDATE pa_requests SET status = ?, decided_at = ?, decided_by = ?, auth_number = ?, adjudication = ?, response_bundle = ? WHERE request_id = ? AND status = ?',
         [
           update.status,
           this.db.dialect.encode('timestamp', update.decidedAt),
           update.decidedBy,
           update.authNumber ?? null,
+          this.db.dialect.encode('json', update.adjudication),
           this.db.dialect.encode('json', update.responseBundle),
           update.requestId,
           update.fromStatus,
@@ -180,6 +192,8 @@ function toRow(r: PaRequestRecord): RowOf<typeof paRequests> {
     organisations: r.organisations,
     services: r.services,
     assertion_id: r.assertionId ?? null,
+    patient_id: r.patientId,
+    orders: r.orders,
     request_bundle: r.requestBundle,
     adjudication: r.adjudication,
     response_bundle: r.responseBundle,
@@ -202,6 +216,8 @@ function fromRow(r: RowOf<typeof paRequests>): PaRequestRecord {
     organisations: r.organisations,
     services: r.services,
     assertionId: r.assertion_id ?? undefined,
+    patientId: r.patient_id,
+    orders: r.orders,
     requestBundle: r.request_bundle,
     adjudication: r.adjudication,
     responseBundle: r.response_bundle,

@@ -169,6 +169,9 @@ export const paRequests = table(
     /** `system|code` of each item's service. */
     services: json<readonly string[]>(),
     assertion_id: text().nullable(),
+    /** The Claim's Patient id and the orders its items name (`Type/id`), as the EHR identifies them: a later order-sign finds the approval (CRD satisfied). */
+    patient_id: text(),
+    orders: json<readonly string[]>(),
     request_bundle: json<unknown>(),
     adjudication: json<unknown>(),
     response_bundle: json<unknown>(),
@@ -176,7 +179,7 @@ export const paRequests = table(
   {
     primaryKey: ['request_id'],
     unique: [['client_iss', 'claim_identifier']],
-    indexes: [{ columns: ['status', 'due_at'] }, { columns: ['received_at'] }],
+    indexes: [{ columns: ['status', 'due_at'] }, { columns: ['received_at'] }, { columns: ['patient_id'] }],
   },
 );
 
