@@ -71,6 +71,12 @@ export function previewScenarios(today: Day): PreviewScenario[] {
       facts: { ...eligible, clinicalStatus: 'active' },
     },
     {
+      id: 'all-lineage-undocumented',
+      title: 'ALL: lineage and relapse not documented',
+      description: 'Adult with acute lymphoblastic leukemia coded C91.00 (not in remission; the code does not tell B-cell from T-cell lineage) and nothing showing relapse: documentation needed. Complete it below the answer.',
+      facts: { ...eligible, diagnosisCode: 'C91.00', clinicalStatus: 'active' },
+    },
+    {
       id: 'outpatient',
       title: 'Outpatient administration',
       description: 'Eligible patient, ordered in an ambulatory encounter: conditional on the provider’s outpatient attestation.',

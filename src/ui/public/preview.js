@@ -2,6 +2,7 @@
 // (POST /ui/requests), which is sent to this service's real hook endpoint and
 // its answer rendered (render-response.js). No inline script or handlers: the
 // page runs under a CSP of script-src 'self'.
+import { offerDocumentation } from './documentation.js';
 import { renderCard, renderCoverageTable, renderError, renderOtherActions } from './render-response.js';
 
 const $ = (id) => document.getElementById(id);
@@ -156,6 +157,7 @@ async function sendRequest(request, number) {
   $('cards').replaceChildren(...(cards.length > 0 ? cards.map(renderCard) : [emptyNote()]));
   renderCoverageTable($('coverage-table'), body);
   renderOtherActions($('other-actions'), body);
+  offerDocumentation(request, body);
   setState('done');
 }
 
@@ -172,6 +174,7 @@ function showFailure(status, statusText, body) {
   $('cards').replaceChildren();
   renderCoverageTable($('coverage-table'), {});
   $('other-actions').replaceChildren();
+  offerDocumentation(undefined, undefined);
   if (status === 0) $('response-json').textContent = '';
   setState('error');
 }

@@ -179,6 +179,7 @@ export function coverageInformationRows(response) {
         date: text(all('date')[0]?.valueDate),
         contact: contact.join('; '),
         assertionId: text(all('coverage-assertion-id')[0]?.valueString),
+        questionnaire: text(all('questionnaire')[0]?.valueCanonical),
       });
     }
   }
