@@ -3,10 +3,11 @@ import { loadConfig } from '../config.js';
 import { loadPolicy } from '../policy/load-policy.js';
 import { createDecisionStore, describeDatabase } from '../store/create-decision-store.js';
 import { formatReport, summarizeReport } from '../store/report.js';
+import { formatPaReport, summarizePaRequests } from '../pas/pa-report.js';
 
 /**
  * `npm run report -- --days 30`: decisions by outcome and reason code and
- * feedback by override reason, per day, from the store DATABASE_URL names
+ * feedback by override reason, per day, and the prior authorization figures (PAS), from the store DATABASE_URL names
  * (the same setting the service uses). Days are in the policy's time zone
  * unless --time-zone says otherwise.
  */
@@ -30,6 +31,8 @@ async function main(): Promise<void> {
     const where = describeDatabase(config.database);
     const label = where['store'] === 'sqlite' ? `sqlite ${where['path']}` : `postgres ${where['host'] ?? ''}/${where['database'] ?? ''} schema ${where['schema']}`;
     process.stdout.write(formatReport(summarizeReport(rows, timeZone), { days, timeZone, store: label }));
+    const requests = await store.paRequests().receivedSince(new Date(Date.now() - days * 86_400_000));
+    process.stdout.write(`\n${formatPaReport(summarizePaRequests(requests, new Date()))}`);
   } finally {
     await store.close();
   }

@@ -134,8 +134,10 @@ export function createApp(deps: AppDependencies): Express {
       logger,
       pas: { policy: deps.policy, reader, requests: paRequests, findAssertion: (id) => store.findAssertion(id), questionnaireCanonical: dtr.questionnaireCanonical, now },
       clientOf: (res) => cdsClientOf(res)?.iss ?? OPEN_DEVELOPMENT_MODE_ISS,
+      onSubmitted: (r) => metrics.countPaOutcome('engine', r.status, r.priority, r.status === 'certified' ? 0 : undefined),
     }),
   );
+  metrics.watchPaQueue(() => paRequests.open(), now);
   app.use(feedbackRoutes({ store, discovery: deps.discovery, logger, now }));
   app.use(coverageAssertionRoutes(store, logger));
   app.use(policyPageRoutes(deps.policy, config.policyDir));

@@ -4,6 +4,7 @@ import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import { inquireClaim } from '../pas/inquire-claim.js';
 import { submitClaim, type PasDependencies } from '../pas/submit-claim.js';
+import type { PaRequestRecord } from '../store/pa-request-store.js';
 import { baseUrlOf } from './base-url.js';
 
 export interface PasRouteOptions {
@@ -13,7 +14,7 @@ export interface PasRouteOptions {
   /** The authenticated client of a call (its clients-file iss). */
   readonly clientOf: (res: Response) => string;
   /** Called once a request is stored (metrics). */
-  readonly onSubmitted?: (outcome: 'certified' | 'pended', priority: 'standard' | 'expedited') => void;
+  readonly onSubmitted?: (request: PaRequestRecord) => void;
 }
 
 /** Da Vinci PAS under /fhir: Claim/$submit and Claim/$inquire. Thin: the work is in src/pas. */
@@ -27,7 +28,7 @@ export function pasRoutes(options: PasRouteOptions): Router {
     const client = options.clientOf(res);
     const { request, created } = await submitClaim(req.body, client, `${baseUrlOf(req, config)}/fhir`, pas);
     send(res, request.responseBundle as Bundle);
-    if (created) options.onSubmitted?.(request.status === 'certified' ? 'certified' : 'pended', request.priority);
+    if (created) options.onSubmitted?.(request);
     // No PHI: the request id, its outcome and timing only.
     logger.info({ event: 'pa-submit', client, requestId: request.requestId, status: request.status, priority: request.priority, resubmission: !created, durationMs: Math.round((performance.now() - started) * 10) / 10 }, 'prior authorization request answered');
   });

@@ -1,4 +1,4 @@
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { FhirQueryObserver } from '../fhir/fhir-record-fetcher.js';
 import { reasonCodes } from '../hooks/coverage-information.js';
 import type { JudgedOrder } from '../hooks/handle-order-hook.js';
@@ -49,8 +49,53 @@ export class ServiceMetrics {
     registers: [this.registry],
   });
 
+  readonly paDecisions = new Counter({
+    name: 'pa_decisions_total',
+    help: 'Prior authorization (PAS) outcomes, by who decided (engine or reviewer), the outcome (certified, pended, not-certified, information-requested) and priority (standard, expedited)',
+    labelNames: ['decided_by', 'outcome', 'priority'] as const,
+    registers: [this.registry],
+  });
+
+  readonly paTimeToDecision = new Histogram({
+    name: 'pa_time_to_decision_hours',
+    help: 'Hours from receipt of a prior authorization request to its decision (certified or not certified), by priority',
+    labelNames: ['priority'] as const,
+    buckets: [0.001, 0.25, 1, 4, 12, 24, 48, 72, 96],
+    registers: [this.registry],
+  });
+
+  #readPaQueue?: () => Promise<readonly { readonly dueAt: Date }[]>;
+  #now: () => Date = () => new Date();
+
+  /** The review queue as it stands (every instance reads the same store: aggregate with max, not sum). */
+  readonly paQueue: Gauge<'state'> = new Gauge({
+    name: 'pa_requests_waiting',
+    help: 'Prior authorization requests waiting for a reviewer, and those of them past their deadline (overdue), read from the store at each scrape',
+    labelNames: ['state'] as const,
+    registers: [this.registry],
+    collect: async () => {
+      const open = await this.#readPaQueue?.().catch(() => undefined);
+      if (!open) return;
+      const at = this.#now();
+      this.paQueue.set({ state: 'waiting' }, open.length);
+      this.paQueue.set({ state: 'overdue' }, open.filter((r) => r.dueAt < at).length);
+    },
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** Reads the review queue at each scrape (the store is shared, so the figure is the plan's, not this instance's). */
+  watchPaQueue(readQueue: () => Promise<readonly { readonly dueAt: Date }[]>, now: () => Date): void {
+    this.#readPaQueue = readQueue;
+    this.#now = now;
+  }
+
+  /** Counts a PA outcome; a decision (not a pend) also records its time from receipt. */
+  countPaOutcome(decidedBy: 'engine' | 'reviewer', outcome: string, priority: string, hoursFromReceipt?: number): void {
+    this.paDecisions.inc({ decided_by: decidedBy, outcome, priority });
+    if (hoursFromReceipt !== undefined) this.paTimeToDecision.observe({ priority }, hoursFromReceipt);
   }
 
   /** Counts the orders of an answered hook call, once per reason code each carries. */
