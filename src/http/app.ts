@@ -12,6 +12,7 @@ import { ResourceReader } from '../fhir/read-resource.js';
 import { loadDtrContent, type DtrContent } from '../dtr/dtr-content.js';
 import { fhirRoutes } from './fhir-routes.js';
 import { pasRoutes } from './pas-routes.js';
+import { storeUnavailable } from '../store/store-unavailable.js';
 import { findApprovedAuthorization } from '../pas/approved-authorization.js';
 import { OPEN_DEVELOPMENT_MODE_ISS } from './cds-client.js';
 import { cdsClientOf } from './cds-client.js';
@@ -107,7 +108,13 @@ export function createApp(deps: AppDependencies): Express {
         reader,
         now,
         questionnaire: dtr.questionnaireCanonical,
-        findApproval: (patientId, order, serviceDate) => findApprovedAuthorization(paRequests, patientId, order, serviceDate),
+        // A store that cannot be read loses only the "satisfied" shortcut: the answer still says PA is needed, and the
+        // write that follows decides whether the answer is given at all (503 when the store is down).
+        findApproval: (patientId, order, serviceDate) =>
+          findApprovedAuthorization(paRequests, patientId, order, serviceDate).catch((error: unknown) => {
+            storeUnavailable(logger, error, 'find-approval');
+            return undefined;
+          }),
         // Each call that judged a Tecartus order is recorded before the answer leaves (a failed write answers 503).
         recordCall,
       },
