@@ -1,6 +1,7 @@
 import express, { type Express } from 'express';
 import type { Store } from 'express-rate-limit';
 import { coverageAssertionRoutes } from './coverage-assertion-routes.js';
+import { clientTrustFor } from '../auth/client-trust.js';
 import { GUARDED_GETS, GUARDED_POSTS, guardCdsCalls } from '../auth/guard-cds-calls.js';
 import type { ReplayStore } from '../auth/replay-store.js';
 import { trustedClientsFor, type TrustedClients } from '../auth/trusted-clients.js';
@@ -15,6 +16,7 @@ import { cdsClientOf } from './cds-client.js';
 import type { Discovery } from '../hooks/discovery.js';
 import type { HookResult } from '../hooks/handle-order-hook.js';
 import { hookRoutes } from './hook-routes.js';
+import { clientRateLimit } from './rate-limit.js';
 import { cdsCors } from './cors.js';
 import { errorHandler } from './error-handler.js';
 import { healthRoutes } from '../operations/health-routes.js';
@@ -82,7 +84,10 @@ export function createApp(deps: AppDependencies): Express {
   app.post('/cds-services/:id', hookLatency(metrics, deps.discovery));
   app.use(['/cds-services', '/coverage-assertions', '/fhir'], cdsCors(config.corsOrigins));
   // Authentication comes before the body is read, so strangers cannot make the service parse large bodies.
-  const guard = guardCdsCalls({ config, logger, trustedClients, outbound, replayStore: deps.replayStore, rateLimitStore: deps.rateLimitStore, now });
+  // One registration (the clients file's keys, one replay store, one per-client rate limit) serves CDS Hooks and, next, SMART.
+  const trust = clientTrustFor({ config, trustedClients, outbound, replayStore: deps.replayStore });
+  const limitPerClient = clientRateLimit({ perMinute: config.rateLimitPerMinute, store: deps.rateLimitStore, logger });
+  const guard = guardCdsCalls({ config, logger, trust, limitPerClient, now });
   app.post(GUARDED_POSTS, ...guard);
   app.get(GUARDED_GETS, ...guard);
   // Requests with draftOrders and prefetched history easily exceed Express's 100 kB default.
