@@ -1,3 +1,4 @@
+import type { AccessTokenStore } from './access-token-store.js';
 import type { QuestionnaireErrorStore } from './questionnaire-error-store.js';
 import type { CriterionId, Determination, DocumentedFacts } from '../policy/decision.js';
 
@@ -37,6 +38,8 @@ export interface DecisionStore {
   close(): Promise<void>;
   /** The store for reported DTR questionnaire errors ($log-questionnaire-errors), on the same database. */
   questionnaireErrors(): QuestionnaireErrorStore;
+  /** The store for SMART access tokens to the FHIR API, on the same database (every instance sharing it accepts them). */
+  accessTokens(): AccessTokenStore;
 }
 
 /** One answer to one hook call. */

@@ -1,4 +1,4 @@
-import { cards, feedback, hookCalls, orderDecisions, questionnaireErrors, schemaMigrations } from './schema.js';
+import { accessTokens, cards, feedback, hookCalls, orderDecisions, questionnaireErrors, schemaMigrations } from './schema.js';
 import { addColumnStatements, createTableStatements, type Dialect, query, type SqlDatabase } from './sql-database.js';
 import type { ColumnsOf, Table } from './sql-table.js';
 
@@ -40,6 +40,11 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 2,
     name: 'DTR questionnaire errors',
     steps: [createTable(questionnaireErrors)],
+  },
+  {
+    version: 3,
+    name: 'SMART access tokens',
+    steps: [createTable(accessTokens)],
   },
 ];
 

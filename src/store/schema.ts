@@ -139,3 +139,24 @@ export interface QuestionnaireErrorIssue {
   readonly details?: readonly { readonly system?: string | undefined; readonly code?: string | undefined }[] | undefined;
   readonly expression?: readonly string[] | undefined;
 }
+
+/**
+ * SMART Backend Services access tokens to the FHIR API (access-token-store.ts),
+ * on the shared database so that every instance accepts the tokens any of
+ * them issued. Only the token's SHA-256 is kept: a copy of the table
+ * cannot be used to call the API.
+ */
+export const accessTokens = table(
+  'access_tokens',
+  {
+    token_sha256: text(),
+    client_iss: text(),
+    scopes: json<readonly string[]>(),
+    issued_at: timestamp(),
+    expires_at: timestamp(),
+  },
+  {
+    primaryKey: ['token_sha256'],
+    indexes: [{ columns: ['expires_at'] }],
+  },
+);
