@@ -66,6 +66,8 @@ const Env = z.object({
   JWKS_COOLDOWN_SECONDS: z.coerce.number().int().min(0).default(30),
   JWKS_TIMEOUT_MS: z.coerce.number().int().min(1).default(3000),
   JWT_REPLAY_STORE: z.enum(['auto', 'memory', 'postgres', 'redis']).default('auto'),
+  // SMART Backend Services: access tokens "SHALL be short-lived; the expires_in value SHOULD NOT exceed 300".
+  ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(1).max(3600).default(300),
   REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }).optional(),
   REDIS_KEY_PREFIX: z.string().default('tecartus-cds:'),
   CORS_ORIGINS: z
@@ -161,6 +163,8 @@ export interface AuthConfig {
   readonly jwksCooldownSeconds: number;
   readonly jwksTimeoutMs: number;
   readonly replayStore: 'auto' | 'memory' | 'postgres' | 'redis';
+  /** Lifetime of the SMART access tokens to the FHIR API (expires_in). */
+  readonly accessTokenTtlSeconds: number;
 }
 
 /**
@@ -212,6 +216,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       jwksCooldownSeconds: e.JWKS_COOLDOWN_SECONDS,
       jwksTimeoutMs: e.JWKS_TIMEOUT_MS,
       replayStore: e.JWT_REPLAY_STORE,
+      accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS,
     },
     corsOrigins: e.CORS_ORIGINS,
     trustProxy: parseTrustProxy(e.TRUST_PROXY),

@@ -4,7 +4,8 @@ import { OPEN_DEVELOPMENT_MODE_ISS, setCdsClient } from '../http/cds-client.js';
 import type { Logger } from '../logger.js';
 import { AuthFailure } from './auth-failure.js';
 import { expectedAudience } from './expected-audience.js';
-import type { CdsJwtVerifier, RefusalContext, VerifiedCaller } from './verify-cds-jwt.js';
+import type { RefusalContext } from './client-jwt.js';
+import type { CdsJwtVerifier, VerifiedCaller } from './verify-cds-jwt.js';
 
 
 /**

@@ -1,6 +1,8 @@
 import express, { type Express } from 'express';
 import type { Store } from 'express-rate-limit';
 import { coverageAssertionRoutes } from './coverage-assertion-routes.js';
+import { clientTrustFor } from '../auth/client-trust.js';
+import { guardFhirApi } from '../auth/fhir-api-guard.js';
 import { GUARDED_GETS, GUARDED_POSTS, guardCdsCalls } from '../auth/guard-cds-calls.js';
 import type { ReplayStore } from '../auth/replay-store.js';
 import { trustedClientsFor, type TrustedClients } from '../auth/trusted-clients.js';
@@ -15,10 +17,11 @@ import { pasRoutes } from './pas-routes.js';
 import { storeUnavailable } from '../store/store-unavailable.js';
 import { findApprovedAuthorization } from '../pas/approved-authorization.js';
 import { OPEN_DEVELOPMENT_MODE_ISS } from './cds-client.js';
-import { cdsClientOf } from './cds-client.js';
+import { fhirApiClientOf } from './fhir-api-client.js';
 import type { Discovery } from '../hooks/discovery.js';
 import type { HookResult } from '../hooks/handle-order-hook.js';
 import { hookRoutes } from './hook-routes.js';
+import { clientRateLimit } from './rate-limit.js';
 import { cdsCors } from './cors.js';
 import { errorHandler } from './error-handler.js';
 import { healthRoutes } from '../operations/health-routes.js';
@@ -27,6 +30,7 @@ import { notFound } from '../errors/outcomes.js';
 import { POLICY_PAGE_STYLE_SOURCE, policyPageRoutes } from '../ui/policy-page.js';
 import { requestLog } from './request-log.js';
 import { securityHeaders } from './security-headers.js';
+import { smartRoutes } from './smart-routes.js';
 import type { Logger } from '../logger.js';
 import { hookLatency } from '../operations/hook-latency.js';
 import { ServiceMetrics } from '../operations/metrics.js';
@@ -87,9 +91,16 @@ export function createApp(deps: AppDependencies): Express {
   app.post('/cds-services/:id', hookLatency(metrics, deps.discovery));
   app.use(['/cds-services', '/coverage-assertions', '/fhir'], cdsCors(config.corsOrigins));
   // Authentication comes before the body is read, so strangers cannot make the service parse large bodies.
-  const guard = guardCdsCalls({ config, logger, trustedClients, outbound, replayStore: deps.replayStore, rateLimitStore: deps.rateLimitStore, now });
+  // One registration (the clients file's keys, one replay store, one per-client rate limit) serves CDS Hooks and SMART.
+  const trust = clientTrustFor({ config, trustedClients, outbound, replayStore: deps.replayStore });
+  const limitPerClient = clientRateLimit({ perMinute: config.rateLimitPerMinute, store: deps.rateLimitStore, logger });
+  const guard = guardCdsCalls({ config, logger, trust, limitPerClient, now });
   app.post(GUARDED_POSTS, ...guard);
   app.get(GUARDED_GETS, ...guard);
+  // SMART Backend Services (docs/security.md): discovery and the token endpoint are open; /fhir needs an access token (not GET /fhir/metadata).
+  const accessTokens = store.accessTokens();
+  app.use(smartRoutes({ config, logger, trust, limitPerClient, tokens: accessTokens, now }));
+  app.use('/fhir', guardFhirApi({ tokens: accessTokens, openDevelopmentMode: trust === undefined, logger, now }));
   // Requests with draftOrders and prefetched history easily exceed Express's 100 kB default.
   // strict: false lets a JSON string or number through to the request check, which says the body must be an object
   // (body-parser's strict mode would call valid JSON "not valid JSON").
@@ -131,7 +142,7 @@ export function createApp(deps: AppDependencies): Express {
       logger,
       packages: { content: dtr, policy: deps.policy, reader, findAssertion: (id) => store.findAssertion(id), now },
       errors: store.questionnaireErrors(),
-      clientOf: (res) => cdsClientOf(res)?.iss,
+      clientOf: fhirApiClientOf,
     }),
   );
   // Da Vinci PAS: prior authorization requests decided on the same engine (issue 13).
@@ -140,7 +151,7 @@ export function createApp(deps: AppDependencies): Express {
       config,
       logger,
       pas: { policy: deps.policy, reader, requests: paRequests, findAssertion: (id) => store.findAssertion(id), questionnaireCanonical: dtr.questionnaireCanonical, now },
-      clientOf: (res) => cdsClientOf(res)?.iss ?? OPEN_DEVELOPMENT_MODE_ISS,
+      clientOf: (res) => fhirApiClientOf(res)?.iss ?? OPEN_DEVELOPMENT_MODE_ISS,
       onSubmitted: (r) => metrics.countPaOutcome('engine', r.status, r.priority, r.status === 'certified' ? 0 : undefined),
     }),
   );

@@ -2,7 +2,9 @@ import type { ErrorRequestHandler } from 'express';
 import type { Logger } from '../logger.js';
 import type { OperationOutcome } from 'fhir/r4.js';
 import { recordFailure } from './answer-failure.js';
+import { AccessTokenRefusal } from '../auth/access-token-refusal.js';
 import { AuthFailure } from '../auth/auth-failure.js';
+import { OAuthError, type OAuthErrorCode } from '../auth/oauth-error.js';
 import { OperationOutcomeError, outcome } from '../errors/outcomes.js';
 import { statusOf } from './outcome-status.js';
 
@@ -28,6 +30,19 @@ function formatBytes(n: number): string {
   return `${n} bytes`;
 }
 
+/** RFC 6749 section 5.2: 400, but 401 for a client that failed to authenticate; 429 or 503 when it may try again later. */
+const OAUTH_STATUS: Record<OAuthErrorCode, number> = {
+  invalid_request: 400,
+  invalid_client: 401,
+  invalid_scope: 400,
+  unsupported_grant_type: 400,
+  temporarily_unavailable: 503,
+};
+
+function oauthStatus(error: OAuthError): number {
+  return error.code === 'temporarily_unavailable' && error.options.throttled ? 429 : OAUTH_STATUS[error.code];
+}
+
 /**
  * The one error handler, and the one place statuses are chosen: every failure
  * leaves as an OperationOutcome with a clear message (src/errors/outcomes.ts). Bad input is a 4xx, never a 500; only a fault of our own is a
@@ -43,6 +58,15 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       recordFailure(res, body);
       res.status(status).json(body);
     };
+    if (error instanceof OAuthError) {
+      // The token endpoint speaks OAuth, not FHIR (oauth-error.ts): RFC 6749 section 5.2 JSON, never cached.
+      if (error.options.retryAfterSeconds !== undefined) res.set('Retry-After', String(error.options.retryAfterSeconds));
+      res.set('Cache-Control', 'no-store').set('Pragma', 'no-cache');
+      res.status(oauthStatus(error)).json(error.body());
+      return;
+    }
+    // RFC 6750 section 3: a refused access token is a 401 (invalid_token) or 403 (insufficient_scope) with WWW-Authenticate.
+    if (error instanceof AccessTokenRefusal) res.set('WWW-Authenticate', error.challenge);
     if (error instanceof OperationOutcomeError) {
       if (error.retryAfterSeconds !== undefined) res.set('Retry-After', String(error.retryAfterSeconds));
       send(statusOf(error.outcome), error.outcome);

@@ -10,14 +10,15 @@ import { OPEN_DEVELOPMENT_MODE_ISS } from '../hooks/handle-order-hook.js';
 import type { Logger } from '../logger.js';
 import type { QuestionnaireErrorStore } from '../store/questionnaire-error-store.js';
 import { baseUrlOf } from './base-url.js';
+import type { FhirApiClient } from './fhir-api-client.js';
 
 export interface FhirRouteOptions {
   readonly config: Config;
   readonly logger: Logger;
   readonly packages: QuestionnairePackageDependencies;
   readonly errors: QuestionnaireErrorStore;
-  /** The authenticated FHIR API client (SMART client_id) of a call, when there is one. */
-  readonly clientOf: (res: Response) => string | undefined;
+  /** The FHIR API client of a call (SMART client_id and scopes), as the access token established (src/auth/fhir-api-guard.ts). */
+  readonly clientOf: (res: Response) => FhirApiClient | undefined;
 }
 
 const SOFTWARE = { name: 'tecartus-cds', version: '0.1.0' };
@@ -41,12 +42,12 @@ export function fhirRoutes(options: FhirRouteOptions): Router {
       send(res, answer);
       const bundle = answer.parameter?.find((p) => p.name === 'packagebundle')?.resource as Bundle | undefined;
       const draft = bundle?.entry?.at(-1)?.resource as { item?: unknown[] } | undefined;
-      logger.info({ event: 'questionnaire-package', client: options.clientOf(res), package: bundle !== undefined, prefilledGroups: draft?.item?.length ?? 0, durationMs: Math.round((performance.now() - started) * 10) / 10 }, 'questionnaire package answered');
+      logger.info({ event: 'questionnaire-package', client: options.clientOf(res)?.iss, package: bundle !== undefined, prefilledGroups: draft?.item?.length ?? 0, durationMs: Math.round((performance.now() - started) * 10) / 10 }, 'questionnaire package answered');
     });
   }
 
   router.post('/fhir/Questionnaire/\\$log-questionnaire-errors', async (req, res) => {
-    const record = readQuestionnaireErrors(req.body, options.clientOf(res) ?? OPEN_DEVELOPMENT_MODE_ISS, packages.now());
+    const record = readQuestionnaireErrors(req.body, options.clientOf(res)?.iss ?? OPEN_DEVELOPMENT_MODE_ISS, packages.now());
     await options.errors.record(record);
     logger.warn({ event: 'questionnaire-errors', client: record.clientIss, issues: record.issues.length, codes: [...new Set(record.issues.map((i) => i.code))] }, 'a DTR client reported questionnaire errors');
     send(res, { resourceType: 'OperationOutcome', issue: [{ severity: 'information', code: 'informational', details: { text: `Recorded ${record.issues.length} issue(s).` } }] });

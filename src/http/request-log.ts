@@ -2,6 +2,7 @@ import type { Request, RequestHandler } from 'express';
 import type { Logger } from '../logger.js';
 import { failureOf } from './answer-failure.js';
 import { cdsClientOf } from './cds-client.js';
+import { fhirApiClientOf } from './fhir-api-client.js';
 
 /**
  * One structured line per answered request that did not succeed (successful
@@ -22,7 +23,7 @@ export function requestLog(logger: Logger): RequestHandler {
         path: req.path.slice(0, 200),
         serviceId: serviceOf(req),
         hookInstance: hookInstanceOf(req),
-        iss: cdsClientOf(res)?.iss,
+        iss: cdsClientOf(res)?.iss ?? fhirApiClientOf(res)?.iss,
         status,
         outcome: status < 400 ? 'answered' : status < 500 ? 'refused' : 'failed',
         durationMs: Math.round((performance.now() - started) * 10) / 10,

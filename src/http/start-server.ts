@@ -49,7 +49,7 @@ export async function startServer(
   if (!config.auth.clientsFile) {
     logger.warn(
       { event: 'open-development-mode', host: config.host },
-      '*** OPEN DEVELOPMENT MODE: CDS_CLIENTS_FILE is not set, so hook, feedback and look-up calls are accepted WITHOUT any JWT from anyone. Never expose this service to a network or to real patient data. ***',
+      '*** OPEN DEVELOPMENT MODE: CDS_CLIENTS_FILE is not set, so hook, feedback and look-up calls are accepted WITHOUT any JWT, and the FHIR API (/fhir) WITHOUT any access token, from anyone. Never expose this service to a network or to real patient data. ***',
     );
   }
   // Everything read from files first, so a mistake stops start-up before any connection is opened.

@@ -1,4 +1,5 @@
 import type { PaRequestStore } from './pa-request-store.js';
+import type { AccessTokenStore } from './access-token-store.js';
 import type { QuestionnaireErrorStore } from './questionnaire-error-store.js';
 import type { CriterionId, Determination, DocumentedFacts } from '../policy/decision.js';
 
@@ -40,6 +41,8 @@ export interface DecisionStore {
   questionnaireErrors(): QuestionnaireErrorStore;
   /** The store of PAS prior authorization requests (issue 13), on the same database. */
   paRequests(): PaRequestStore;
+  /** The store for SMART access tokens to the FHIR API, on the same database (every instance sharing it accepts them). */
+  accessTokens(): AccessTokenStore;
 }
 
 /** One answer to one hook call. */

@@ -1,4 +1,4 @@
-import { cards, feedback, hookCalls, orderDecisions, questionnaireErrors, paRequests, paRequestEvents, schemaMigrations } from './schema.js';
+import { accessTokens, cards, feedback, hookCalls, orderDecisions, questionnaireErrors, paRequests, paRequestEvents, schemaMigrations } from './schema.js';
 import { addColumnStatements, createTableStatements, type Dialect, query, type SqlDatabase } from './sql-database.js';
 import type { ColumnsOf, Table } from './sql-table.js';
 
@@ -41,7 +41,12 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'DTR questionnaire errors',
     steps: [createTable(questionnaireErrors)],
   },
-  // Version 3 is SMART Backend Services' access tokens (issue 12); 5 the PAS notification outbox.
+  {
+    version: 3,
+    name: 'SMART access tokens',
+    steps: [createTable(accessTokens)],
+  },
+  // Version 5 is the PAS notification outbox.
   {
     version: 4,
     name: 'PAS prior authorization requests and their events',

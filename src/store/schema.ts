@@ -201,3 +201,24 @@ export const paRequestEvents = table(
     indexes: [{ columns: ['request_id'] }],
   },
 );
+
+/**
+ * SMART Backend Services access tokens to the FHIR API (access-token-store.ts),
+ * on the shared database so that every instance accepts the tokens any of
+ * them issued. Only the token's SHA-256 is kept: a copy of the table
+ * cannot be used to call the API.
+ */
+export const accessTokens = table(
+  'access_tokens',
+  {
+    token_sha256: text(),
+    client_iss: text(),
+    scopes: json<readonly string[]>(),
+    issued_at: timestamp(),
+    expires_at: timestamp(),
+  },
+  {
+    primaryKey: ['token_sha256'],
+    indexes: [{ columns: ['expires_at'] }],
+  },
+);

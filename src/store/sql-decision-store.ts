@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { AccessTokenStore } from './access-token-store.js';
 import { cardRow, feedbackFromRow, feedbackRow, hookCallFromRow, hookCallRow, orderDecisionRow } from './decision-rows.js';
 import type {
   DecisionStore,
@@ -87,6 +88,11 @@ export class SqlDecisionStore implements DecisionStore {
   /** The store for reported DTR questionnaire errors, on this store's database. */
   questionnaireErrors(): QuestionnaireErrorStore {
     return new QuestionnaireErrorStore(this.db, this.migrated);
+  }
+
+  /** The store for SMART access tokens to the FHIR API, on this store's database. */
+  accessTokens(): AccessTokenStore {
+    return new AccessTokenStore(this.db, this.migrated);
   }
 
   async ping(): Promise<void> {

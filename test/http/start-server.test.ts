@@ -29,6 +29,7 @@ describe('Start-up: the configuration decides whether the service may serve', ()
     assert.ok(warning);
     assert.match(warning, /"level":40/);
     assert.match(warning, /OPEN DEVELOPMENT MODE/);
+    assert.match(warning, /the FHIR API \(\/fhir\) WITHOUT any access token/);
   });
 
   it('with a clients file it listens on every interface unless HOST says otherwise', async () => {
