@@ -24,7 +24,8 @@ import { createTestApp } from '../support/test-app.js';
  * engine's reasons in the coverage-information extension) and the
  * questionnaire's CQL as a DTR client runs it. Where the CQL reads what the
  * engine reads (codes), they must agree; the known differences are listed
- * at the end as such.
+ * at the end as such. test/dtr/cql-agrees-with-case-library.test.ts does the
+ * same on every case of the policy case library.
  */
 const { app } = createTestApp();
 const runner = createPopulationRunner();
@@ -73,6 +74,13 @@ describe('The CQL answers as the policy engine finds, on the same records', () =
       assert.deepEqual(cql, engine);
     });
   }
+
+  it("an order categorised outpatient: both read the order's own category first", async () => {
+    const order = buildTecartusOrder({ category: [concept({ system: 'http://terminology.hl7.org/CodeSystem/medicationrequest-category', code: 'outpatient' })] });
+    const { engine, cql } = await bothOn({}, order);
+    assert.equal(engine['outpatient-attestation'], true);
+    assert.deepEqual(cql, engine);
+  });
 });
 
 describe('Known differences: the engine reads more than the CQL (documented, not hidden)', () => {
@@ -82,11 +90,10 @@ describe('Known differences: the engine reads more than the CQL (documented, not
     assert.equal(answers.priorCarTCoded, false);
   });
 
-  it('an order with category outpatient: the engine asks for the attestation; the CQL reads the encounter only, so the clinician answers the setting', async () => {
-    const order = buildTecartusOrder({ category: [concept({ system: 'http://terminology.hl7.org/CodeSystem/medicationrequest-category', code: 'outpatient' })] });
-    const { reasons, answers } = await bothOn({}, order);
-    assert.ok(reasons.includes('outpatient-attestation'));
-    assert.equal(answers.administrationSetting, null);
+  it('a CAR-T procedure named in words only ("Yescarta infusion"): the engine asks for review; the CQL reads codes only and leaves prior CAR-T unanswered', async () => {
+    const { reasons, answers } = await bothOn({ procedures: [buildProcedure({ code: { text: 'Yescarta infusion' } })] });
+    assert.ok(reasons.includes('possible-prior-car-t'));
+    assert.equal(answers.priorCarTCoded, false);
   });
 
   it('an ICD-10-CM code written without its dot (C8318): the engine normalises it; the CQL matches codes exactly', async () => {

