@@ -1,3 +1,4 @@
+import type { DocumentedFacts } from '../policy/decision.js';
 import { createHash } from 'node:crypto';
 import type { CardRecord, HookCallRecord, OrderDecisionRecord } from '../store/decision-store.js';
 import type { JudgedOrder } from './answer-decisions.js';
@@ -51,7 +52,7 @@ function orderDecisionRecord(judged: JudgedOrder): OrderDecisionRecord {
     findings: d.findings.map((f) => ({ code: f.code, determination: f.determination, evidence: f.evidence.map((e) => e.reference) })),
     criteria: d.criteria.map((c) => ({ criterion: c.criterion, status: c.status, finding: c.finding, evidence: c.evidence.map((e) => e.reference) })),
     // What DTR pre-fills from (issue 12): facts with the references, codes and dates they rest on, never resource bodies.
-    documented: d.documented,
+    documented: withoutWords(d.documented),
     serviceDate: d.serviceDate,
     coverageInformation: info && {
       assertionId: info.values.assertionId,
@@ -79,4 +80,13 @@ function cardRecord({ card, finding }: ShownCard): CardRecord {
     orders,
     overrideReasons: (card.overrideReasons ?? []).map((r) => ({ system: r.system, code: r.code })),
   };
+}
+
+/**
+ * The documented facts as kept: references, codes and dates, never the words
+ * the record gave them (a code's display is the EHR's text and may be anything
+ * the clinician typed; storage.md: ids, codes and references only).
+ */
+function withoutWords(facts: DocumentedFacts): DocumentedFacts {
+  return JSON.parse(JSON.stringify(facts, (key, value: unknown) => (key === 'display' ? undefined : value))) as DocumentedFacts;
 }
