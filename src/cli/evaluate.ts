@@ -16,6 +16,8 @@ export interface EvaluatorDependencies {
   /** The service's base URL for links in cards (PUBLIC_BASE_URL, else http://localhost:PORT). */
   readonly baseUrl: string;
   readonly now: () => Date;
+  /** The policy's DTR Questionnaire (url|version), named in the coverage information as the service names it. */
+  readonly questionnaire?: string | undefined;
   /** Not set by the command line today: it decides on the prefetch alone. */
   readonly fetcher?: RecordFetcher | undefined;
 }
@@ -58,7 +60,7 @@ export async function evaluateInput(input: EvaluatorInput, options: EvaluationOp
   }
   const serviceId = serviceFor(body['hook'], deps.discovery);
   try {
-    const result = await handleOrderHook({ serviceId, body, baseUrl: deps.baseUrl }, { policy: deps.policy, discovery: deps.discovery, fetcher: deps.fetcher, reader: new ResourceReader(), now: deps.now });
+    const result = await handleOrderHook({ serviceId, body, baseUrl: deps.baseUrl }, { policy: deps.policy, discovery: deps.discovery, fetcher: deps.fetcher, reader: new ResourceReader(), now: deps.now, questionnaire: deps.questionnaire });
     return { result, serviceId, input: input.kind, notes };
   } catch (error) {
     if (error instanceof OperationOutcomeError) throw new CliInputError(outcomeMessage(error));

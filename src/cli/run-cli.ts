@@ -1,3 +1,4 @@
+import { loadDtrContent } from '../dtr/dtr-content.js';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.js';
@@ -110,8 +111,11 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
 
 function dependencies(io: CliIo): EvaluatorDependencies {
   const config = loadConfig(io.env as NodeJS.ProcessEnv);
+  const policy = loadPolicy(config.policyDir);
   return {
-    policy: loadPolicy(config.policyDir),
+    policy,
+    // The same answer as the service: the coverage information names the DTR form.
+    questionnaire: loadDtrContent(policy.definition, config.policyDir).questionnaireCanonical,
     discovery: loadDiscovery(config.discoveryFile),
     baseUrl: config.publicBaseUrl ?? `http://localhost:${config.port}`,
     now: io.now ?? (() => new Date()),

@@ -88,7 +88,9 @@ describe('tecartus-cds evaluate <CDS Hooks request>', () => {
     assert.match(run.stdout, new RegExp(`^ {4}Assertion id {2}${info.assertionId}$`, 'm'));
     const cards = cardsOf(response);
     assert.match(run.stdout, new RegExp(`^Cards \\(${cards.length}\\)$`, 'm'));
-    cards.forEach((c, i) => assert.ok(run.stdout.includes(`${i + 1}. [${c.indicator.toUpperCase()}] ${c.summary}`), c.summary));
+    // Long summaries wrap at the terminal width: compare with the wrapping undone.
+    const unwrapped = run.stdout.replace(/\n {3}(?=\S)/g, ' ');
+    cards.forEach((c, i) => assert.ok(unwrapped.includes(`${i + 1}. [${c.indicator.toUpperCase()}] ${c.summary}`), c.summary));
   });
 
   it('renders card markdown as text: no markdown syntax or escapes are left', async () => {
@@ -314,7 +316,7 @@ describe('bin/tecartus-cds.js as a child process (what npx tecartus-cds runs)', 
   it('evaluate examples/order-sign-request.json exits 0 with the cards', async () => {
     const run = await runBin(['evaluate', 'examples/order-sign-request.json']);
     assert.equal(run.code, 0, run.stderr);
-    assert.match(run.stdout, /\[INFO\] Prior authorization required for Tecartus \(Q2053\): complete the documentation electronically or fax 617-673-0956/);
+    assert.match(run.stdout, /\[INFO\] Prior authorization required for Tecartus \(Q2053\): complete the documentation\s+electronically or fax 617-673-0956/);
     assert.doesNotMatch(run.stdout, /\u001b/, 'a pipe is not a terminal: no colour');
   });
 
