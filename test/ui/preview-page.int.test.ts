@@ -64,6 +64,12 @@ async function openPage(options: { bypassCSP?: boolean } = {}): Promise<OpenPage
   return { page, context, problems };
 }
 
+/** The order the call signed: the page gives every signing its own order id. */
+function signedOrder(call: { requestBody: Record<string, unknown> }): string {
+  const order = (call.requestBody['context'] as Json)['draftOrders']['entry'][0]['resource'];
+  return `${order['resourceType']}/${order['id']}`;
+}
+
 const isHookCall = (r: Response) => r.request().method() === 'POST' && new URL(r.url()).pathname.startsWith('/cds-services/');
 
 /** Runs `act`, captures the hook call it makes, and waits until the page has rendered that answer. */
@@ -223,7 +229,7 @@ describe('Card preview page in Chromium: editing, pasting, errors, raw JSON, tok
     assert.equal(prefetch['conditions']['entry'][0]['resource']['code']['coding'][0]['code'], 'C91.00');
     assert.equal(prefetch['encounter']['class']['code'], 'AMB');
     assert.equal(prefetch['procedures']['entry'][0]['resource']['code']['coding'][0]['code'], '38225');
-    const info = coverageInformationFor(call.body, 'MedicationRequest/preview-tecartus-order')!;
+    const info = coverageInformationFor(call.body, signedOrder(call))!;
     assert.deepEqual(info.reasons, ['pa-required', 'possible-prior-car-t', 'rr-status-undocumented', 'repeat-dosing', 'outpatient-attestation']);
     await assertPageShows(page, call.body);
     await context.close();
@@ -377,7 +383,7 @@ describe('Card preview page in Chromium: completing the documentation in LHC-For
     await hookCall(page, () => page.click('button[data-scenario="prior-car-t"]'));
     assert.equal(await page.isVisible('#documentation'), false, 'not covered: no documentation asked for');
     call = await hookCall(page, () => page.click('button[data-scenario="all-lineage-undocumented"]'));
-    const info = coverageInformationFor(call.body, 'MedicationRequest/preview-tecartus-order')!;
+    const info = coverageInformationFor(call.body, signedOrder(call))!;
     assert.deepEqual(info.reasons, ['pa-required', 'lineage-undocumented', 'rr-status-undocumented']);
     assert.ok(await page.isVisible('#start-documentation'));
     assert.match((await page.textContent('#documentation-intro'))!, /carepartners-ct-tecartus-prior-authorization\|2025-09-01/);
@@ -389,7 +395,7 @@ describe('Card preview page in Chromium: completing the documentation in LHC-For
     assert.equal(await page.getAttribute('#documentation', 'data-state'), 'form', (await page.textContent('#documentation-status')) ?? '');
     const sent = response.request().postDataJSON() as Json;
     const parameter = (name: string) => (sent['parameter'] as Json[]).find((p) => p['name'] === name);
-    assert.equal(parameter('context')!['valueString'], coverageInformationFor(call.body, 'MedicationRequest/preview-tecartus-order')!.assertionId);
+    assert.equal(parameter('context')!['valueString'], coverageInformationFor(call.body, signedOrder(call))!.assertionId);
     assert.deepEqual(parameter('coverage')!['resource'], (call.requestBody['prefetch'] as Json)['coverage']['entry'][0]['resource']);
     assert.deepEqual(parameter('order')!['resource'], (call.requestBody['context'] as Json)['draftOrders']['entry'][0]['resource']);
     assert.equal(response.status(), 200);
