@@ -225,7 +225,7 @@ describe('Preview page assets', () => {
   });
 
   it('serves the script, the stylesheet and marked and DOMPurify from the service itself', async () => {
-    for (const path of ['/assets/preview.js', '/assets/render-response.js', '/assets/vendor/marked.esm.js', '/assets/vendor/purify.es.mjs']) {
+    for (const path of ['/assets/preview.js', '/assets/render-response.js', '/assets/documentation.js', '/assets/prior-authorization.js', '/assets/vendor/marked.esm.js', '/assets/vendor/purify.es.mjs']) {
       const res = await request(app).get(path).expect(200);
       assert.match(res.headers['content-type']!, /^text\/javascript/, path);
       assert.doesNotMatch(res.text, /\bimport\s*(?:[^'"]*from\s*)?['"]https?:/, `${path} imports nothing from the internet`);

@@ -163,7 +163,7 @@ async function sendRequest(request, number) {
   $('cards').replaceChildren(...(cards.length > 0 ? cards.map(renderCard) : [emptyNote()]));
   renderCoverageTable($('coverage-table'), body);
   renderOtherActions($('other-actions'), body);
-  offerDocumentation(request, body);
+  offerDocumentation(request, body, serviceId);
   setState('done');
 }
 
