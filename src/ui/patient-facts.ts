@@ -4,6 +4,7 @@ import { parseDay } from '../fhir/dates.js';
 import { normalizedForms } from '../fhir/codes.js';
 import { buildOrderRequest } from '../hooks/build-order-request.js';
 import type { RecordSource } from '../fhir/record-sources.js';
+import { MEMBER_ID_TYPE } from '../pas/pas-canonicals.js';
 import type { CompiledPolicy } from '../policy/compiled-policy.js';
 
 /**
@@ -59,12 +60,24 @@ export const PatientFacts = z.strictObject({
   setting: z.enum(['inpatient', 'outpatient']),
   refills: z.coerce.number().int().min(0).max(12),
   order: z.enum(Object.keys(ORDER_CHOICES) as [OrderChoice, ...OrderChoice[]]),
+  /**
+   * The order's FHIR id; default one per order kind. The page gives every
+   * signing a new id, as an EHR's new order has: an approved prior
+   * authorization (PAS) applies to its order only, so it does not carry over
+   * to the next scenario signed (CRD q4: satisfied is per order).
+   */
+  orderId: z
+    .string()
+    .regex(/^[A-Za-z0-9\-.]{1,64}$/, 'orderId must be a FHIR id (letters, digits, - and ., at most 64)')
+    .optional(),
 });
 export type PatientFacts = z.infer<typeof PatientFacts>;
 
 const PATIENT_ID = 'preview-patient';
 const ENCOUNTER_ID = 'preview-encounter';
 const PRACTITIONER = 'Practitioner/preview-clinician';
+/** The member id the plan issued (PAS profile-coverage: identifier[memberid] 1..1, type v2-0203 MB). */
+const MEMBER_ID = { system: 'https://www.carepartnersct.com/fhir/sid/member-id', value: 'CP0000123456' } as const;
 
 /** The FHIR resources the facts describe: the order and the patient's record. */
 export function factsToResources(facts: PatientFacts, policy: CompiledPolicy): { order: FhirResource; record: FhirResource[] } {
@@ -78,6 +91,8 @@ export function factsToResources(facts: PatientFacts, policy: CompiledPolicy): {
   const coverage: Coverage = {
     resourceType: 'Coverage',
     id: 'preview-coverage',
+    // PAS: the member id a prior authorization request is filed under; CRD names the Coverage by it on the Instructions card.
+    identifier: [{ type: { coding: [{ ...MEMBER_ID_TYPE }] }, ...MEMBER_ID }],
     status: 'active',
     beneficiary: subject,
     payor: [{ display: policy.definition.payer.name }],
@@ -114,7 +129,7 @@ export function factsToResources(facts: PatientFacts, policy: CompiledPolicy): {
   record.push(...priorCarTResources(facts.priorCarT, system, subject, daysBefore));
 
   const common = {
-    id: facts.order === 'tecartus-service-request' ? 'preview-tecartus-service-request' : facts.order === 'non-tecartus' ? 'preview-amoxicillin' : 'preview-tecartus-order',
+    id: facts.orderId ?? (facts.order === 'tecartus-service-request' ? 'preview-tecartus-service-request' : facts.order === 'non-tecartus' ? 'preview-amoxicillin' : 'preview-tecartus-order'),
     status: 'draft' as const,
     intent: 'order' as const,
     subject,

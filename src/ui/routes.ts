@@ -31,6 +31,7 @@ const FILES: Readonly<Record<string, { path: string; type: string }>> = {
   '/assets/preview.js': { path: PUBLIC('preview.js'), type: JS },
   '/assets/render-response.js': { path: PUBLIC('render-response.js'), type: JS },
   '/assets/documentation.js': { path: PUBLIC('documentation.js'), type: JS },
+  '/assets/prior-authorization.js': { path: PUBLIC('prior-authorization.js'), type: JS },
   '/assets/preview.css': { path: PUBLIC('preview.css'), type: 'text/css; charset=utf-8' },
   '/assets/vendor/marked.esm.js': { path: fileURLToPath(import.meta.resolve('marked')), type: JS },
   '/assets/vendor/purify.es.mjs': { path: fileURLToPath(import.meta.resolve('dompurify')), type: JS },

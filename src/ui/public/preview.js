@@ -91,7 +91,13 @@ function readFacts() {
     facts[name] = form.elements.namedItem(name).value;
   }
   facts.refills = Number(facts.refills || 0);
+  // Each signing is a new order, as in an EHR: a prior authorization approved for one (PAS step) stays with it.
+  facts.orderId = `preview-order-${randomHex(4)}`;
   return facts;
+}
+
+function randomHex(bytes) {
+  return [...crypto.getRandomValues(new Uint8Array(bytes))].map((b) => b.toString(16).padStart(2, '0')).join('');
 }
 
 async function evaluateFacts() {
@@ -157,7 +163,7 @@ async function sendRequest(request, number) {
   $('cards').replaceChildren(...(cards.length > 0 ? cards.map(renderCard) : [emptyNote()]));
   renderCoverageTable($('coverage-table'), body);
   renderOtherActions($('other-actions'), body);
-  offerDocumentation(request, body);
+  offerDocumentation(request, body, serviceId);
   setState('done');
 }
 

@@ -168,6 +168,7 @@ export function coverageInformationRows(response) {
         coverage: text(all('coverage')[0]?.valueReference?.reference),
         covered: codes('covered').join(', '),
         paNeeded: codes('pa-needed').join(', '),
+        satisfiedPaId: text(all('satisfied-pa-id')[0]?.valueString),
         docNeeded: codes('doc-needed'),
         docPurpose: codes('doc-purpose'),
         infoNeeded: codes('info-needed').join(', '),
