@@ -88,6 +88,10 @@ const Env = z.object({
   REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1).default(30000),
   HEADERS_TIMEOUT_MS: z.coerce.number().int().min(1).default(10000),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10000),
+  // The reviewer's page (/review, issue 13): docs/pas.md.
+  REVIEWERS_FILE: z.string().min(1).optional(),
+  REVIEW_SESSION_IDLE_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(30),
+  REVIEW_SESSION_MAX_HOURS: z.coerce.number().int().min(1).max(24).default(12),
   WORKERS: z.union([z.literal('auto'), z.coerce.number().int().min(1).max(64)], { error: 'must be a whole number from 1 to 64, or auto' }).default(1),
 });
 
@@ -149,6 +153,17 @@ export interface Config {
   readonly redisKeyPrefix: string;
   /** Processes serving on the one port (node:cluster, src/operations/workers.ts); 1 = this process serves. */
   readonly workers: number;
+  /** The reviewer's page for the plan's UM staff (/review); off without a reviewers file. */
+  readonly review: ReviewConfig;
+}
+
+export interface ReviewConfig {
+  /** The accounts (JSON: username, role, scrypt passwordHash). Without it /review is not served. */
+  readonly reviewersFile?: string | undefined;
+  /** A session unused this long ends. */
+  readonly sessionIdleMinutes: number;
+  /** No session lasts longer than this from sign-in. */
+  readonly sessionMaxHours: number;
 }
 
 export interface AuthConfig {
@@ -229,6 +244,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     redisUrl: e.REDIS_URL,
     redisKeyPrefix: e.REDIS_KEY_PREFIX,
     workers: e.WORKERS === 'auto' ? availableParallelism() : e.WORKERS,
+    review: { reviewersFile: e.REVIEWERS_FILE, sessionIdleMinutes: e.REVIEW_SESSION_IDLE_MINUTES, sessionMaxHours: e.REVIEW_SESSION_MAX_HOURS },
   };
 }
 

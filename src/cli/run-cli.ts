@@ -5,12 +5,14 @@ import { loadConfig } from '../config.js';
 import { loadDiscovery } from '../hooks/discovery.js';
 import { loadPolicy } from '../policy/load-policy.js';
 import { CliInputError } from './cli-input-error.js';
+import { HASH_PASSWORD_USAGE, runHashPassword } from './hash-password.js';
 import { evaluateInput, type EvaluatorDependencies } from './evaluate.js';
 import { formatEvaluation } from './print-result.js';
 import { readEvaluatorInput } from './read-input.js';
 import { styleFor } from './terminal-style.js';
 
 const USAGE = `Usage: tecartus-cds evaluate <file | -> [options]
+       tecartus-cds hash-password   (an account's password for the reviewer's page)
 
 Runs the service's Tecartus decision on a CDS Hooks order-sign or
 order-select request, or on a FHIR Bundle holding a patient's record and the
@@ -36,6 +38,8 @@ export interface CliIo {
   /** Reads a file, or standard input for "-". */
   readonly readInput: (path: string) => string;
   readonly now?: () => Date;
+  /** Asks without echo on a terminal (hash-password); undefined when standard input is not a terminal. */
+  readonly askSecret?: ((prompt: string) => Promise<string>) | undefined;
 }
 
 /** The command line: returns the exit status. */
@@ -63,6 +67,13 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     return 0;
   }
   const [command, file, ...extra] = positionals;
+  if (command === 'hash-password') {
+    if (file !== undefined) {
+      io.stderr.write(`tecartus-cds: hash-password takes no arguments (it reads the password)\n\n${HASH_PASSWORD_USAGE}`);
+      return 2;
+    }
+    return runHashPassword({ stdout: io.stdout, stderr: io.stderr, readStdin: () => io.readInput('-'), askSecret: io.askSecret });
+  }
   if (command !== 'evaluate' || file === undefined || extra.length > 0) {
     io.stderr.write(`tecartus-cds: ${command === undefined ? 'no command given' : command !== 'evaluate' ? `unknown command "${command}"` : file === undefined ? 'evaluate needs a file (or - for standard input)' : `unexpected arguments: ${extra.join(' ')}`}\n\n${USAGE}`);
     return 2;

@@ -41,6 +41,10 @@ import { createDecisionStore } from '../store/create-decision-store.js';
 import type { DecisionStore } from '../store/decision-store.js';
 import { hookCallRecorder } from '../store/hook-call-recorder.js';
 import { previewPageRoutes } from '../ui/routes.js';
+import type { PasDependencies } from '../pas/submit-claim.js';
+import { reviewersFor, type ReviewerAccounts } from '../review/reviewers.js';
+import type { PaRequestRecord } from '../store/pa-request-store.js';
+import { reviewRoutes } from './review-routes.js';
 
 export interface AppDependencies {
   readonly config: Config;
@@ -65,6 +69,10 @@ export interface AppDependencies {
   readonly metrics?: ServiceMetrics;
   /** Sends every outbound request (FHIR queries, key sets); one with the system resolver unless given (tests map host names). */
   readonly outbound?: OutboundClient | undefined;
+  /** The reviewer's page accounts; read from REVIEWERS_FILE when not given (none: /review is not served). */
+  readonly reviewers?: ReviewerAccounts | undefined;
+  /** Told of each PA request a reviewer's decision changed (PAS notifications); nothing by default. */
+  readonly notifyPaDecision?: ((request: PaRequestRecord) => void | Promise<void>) | undefined;
 }
 
 /** Builds the service as an Express app; tests boot it in-process with supertest. */
@@ -146,16 +154,19 @@ export function createApp(deps: AppDependencies): Express {
     }),
   );
   // Da Vinci PAS: prior authorization requests decided on the same engine (issue 13).
+  const pas: PasDependencies = { policy: deps.policy, reader, requests: paRequests, findAssertion: (id) => store.findAssertion(id), questionnaireCanonical: dtr.questionnaireCanonical, now };
   app.use(
     pasRoutes({
       config,
       logger,
-      pas: { policy: deps.policy, reader, requests: paRequests, findAssertion: (id) => store.findAssertion(id), questionnaireCanonical: dtr.questionnaireCanonical, now },
+      pas,
       clientOf: (res) => fhirApiClientOf(res)?.iss ?? OPEN_DEVELOPMENT_MODE_ISS,
       onSubmitted: (r) => metrics.countPaOutcome('engine', r.status, r.priority, r.status === 'certified' ? 0 : undefined),
     }),
   );
   metrics.watchPaQueue(() => paRequests.open(), now);
+  // The reviewer's page for the plan's UM staff: password sign-in and its own session cookie, apart from the clients' tokens.
+  app.use(reviewRoutes({ config, logger, pas, sessions: store.reviewerSessions(), accounts: deps.reviewers ?? reviewersFor(config), notify: deps.notifyPaDecision ?? (() => undefined) }));
   app.use(feedbackRoutes({ store, discovery: deps.discovery, logger, now }));
   app.use(coverageAssertionRoutes(store, logger));
   app.use(policyPageRoutes(deps.policy, config.policyDir));

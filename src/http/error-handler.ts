@@ -6,6 +6,7 @@ import { AccessTokenRefusal } from '../auth/access-token-refusal.js';
 import { AuthFailure } from '../auth/auth-failure.js';
 import { OAuthError, type OAuthErrorCode } from '../auth/oauth-error.js';
 import { OperationOutcomeError, outcome } from '../errors/outcomes.js';
+import { errorPageOf } from './error-page.js';
 import { statusOf } from './outcome-status.js';
 
 interface BodyParserError {
@@ -45,7 +46,9 @@ function oauthStatus(error: OAuthError): number {
 
 /**
  * The one error handler, and the one place statuses are chosen: every failure
- * leaves as an OperationOutcome with a clear message (src/errors/outcomes.ts). Bad input is a 4xx, never a 500; only a fault of our own is a
+ * leaves as an OperationOutcome with a clear message (src/errors/outcomes.ts), or,
+ * on a page for people that set an error page (src/http/error-page.ts), as that
+ * page with the same status. Bad input is a 4xx, never a 500; only a fault of our own is a
  * 500, and it says nothing about the request.
  */
 export function errorHandler(logger: Logger): ErrorRequestHandler {
@@ -54,9 +57,20 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       next(error);
       return;
     }
+    const page = errorPageOf(res);
     const send = (status: number, body: OperationOutcome) => {
       recordFailure(res, body);
-      res.status(status).json(body);
+      if (!page) {
+        res.status(status).json(body);
+        return;
+      }
+      // A page for people (the reviewer's page) shows the same failure with the same status, as HTML.
+      Promise.resolve()
+        .then(() => page(res, status, body))
+        .catch((pageError: unknown) => {
+          logger.error({ err: pageError instanceof Error ? { name: pageError.name, message: pageError.message } : String(pageError), path: req.path }, 'error page failed');
+          if (!res.headersSent) res.status(status).type('text/plain').send(body.issue[0]?.details?.text ?? 'The request failed.');
+        });
     };
     if (error instanceof OAuthError) {
       // The token endpoint speaks OAuth, not FHIR (oauth-error.ts): RFC 6749 section 5.2 JSON, never cached.

@@ -13,6 +13,7 @@ import { loadPolicy } from '../policy/load-policy.js';
 import { createDecisionStore, describeDatabase } from '../store/create-decision-store.js';
 import type { DecisionStore } from '../store/decision-store.js';
 import { scheduleRetentionPurge } from '../store/retention.js';
+import { reviewersFor } from '../review/reviewers.js';
 
 export interface RunningServer {
   readonly server: http.Server;
@@ -59,6 +60,8 @@ export async function startServer(
   if (trustedClients) logger.info({ clients: [...trustedClients.values()].map((c) => c.name ?? c.iss) }, `trusting ${trustedClients.size} CDS client(s)`);
   // Issue 14: where each client may send the service, said before serving (and refused in production when unbounded).
   checkFhirServerAccess(config, trustedClients, logger);
+  const reviewers = extra.reviewers ?? reviewersFor(config);
+  if (reviewers) logger.info({ event: 'review-page', accounts: reviewers.size }, `the reviewer's page is served at /review for ${reviewers.size} account(s)`);
   const decisionStore = extra.store ? undefined : await openDecisionStore(config, logger);
   const store = extra.store ?? decisionStore!;
   const stopRetentionPurge = scheduleRetentionPurge({ store, retentionDays: config.retentionDays, logger });
@@ -76,7 +79,7 @@ export async function startServer(
   };
   let app: ReturnType<typeof createApp>;
   try {
-    app = createApp({ config, logger, policy, discovery, trustedClients, replayStore: securityStores.replayStore, rateLimitStore: securityStores.rateLimitStore, store, ...extra });
+    app = createApp({ config, logger, policy, discovery, trustedClients, reviewers, replayStore: securityStores.replayStore, rateLimitStore: securityStores.rateLimitStore, store, ...extra });
   } catch (error) {
     await stores.close();
     throw error;

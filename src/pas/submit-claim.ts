@@ -173,7 +173,7 @@ async function orderSignDecisions(submission: PasSubmission, deps: PasDependenci
 }
 
 /** The form this plan asked for (its Questionnaire canonical, with or without the version); else the first one sent. */
-function chooseForm(forms: readonly QuestionnaireResponse[], canonical: string): QuestionnaireResponse | undefined {
+export function chooseForm(forms: readonly QuestionnaireResponse[], canonical: string): QuestionnaireResponse | undefined {
   const url = canonical.split('|')[0];
   return forms.find((f) => f.questionnaire === canonical) ?? forms.find((f) => f.questionnaire?.split('|')[0] === url) ?? forms[0];
 }

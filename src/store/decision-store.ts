@@ -1,6 +1,7 @@
 import type { PaRequestStore } from './pa-request-store.js';
 import type { AccessTokenStore } from './access-token-store.js';
 import type { QuestionnaireErrorStore } from './questionnaire-error-store.js';
+import type { ReviewerSessionStore } from './reviewer-session-store.js';
 import type { CriterionId, Determination, DocumentedFacts } from '../policy/decision.js';
 
 /**
@@ -43,6 +44,8 @@ export interface DecisionStore {
   paRequests(): PaRequestStore;
   /** The store for SMART access tokens to the FHIR API, on the same database (every instance sharing it accepts them). */
   accessTokens(): AccessTokenStore;
+  /** The signed-in sessions of the reviewer's page (/review), on the same database. */
+  reviewerSessions(): ReviewerSessionStore;
 }
 
 /** One answer to one hook call. */

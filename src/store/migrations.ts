@@ -1,4 +1,4 @@
-import { accessTokens, cards, feedback, hookCalls, orderDecisions, questionnaireErrors, paRequests, paRequestEvents, schemaMigrations } from './schema.js';
+import { accessTokens, cards, feedback, hookCalls, orderDecisions, questionnaireErrors, paRequests, paRequestEvents, reviewerSessions, schemaMigrations } from './schema.js';
 import { addColumnStatements, createTableStatements, type Dialect, query, type SqlDatabase } from './sql-database.js';
 import type { ColumnsOf, Table } from './sql-table.js';
 
@@ -51,6 +51,11 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 4,
     name: 'PAS prior authorization requests and their events',
     steps: [createTable(paRequests), createTable(paRequestEvents)],
+  },
+  {
+    version: 6,
+    name: "sessions of the reviewer's page",
+    steps: [createTable(reviewerSessions)],
   },
 ];
 

@@ -222,3 +222,28 @@ export const accessTokens = table(
     indexes: [{ columns: ['expires_at'] }],
   },
 );
+
+/**
+ * Signed-in sessions of the reviewer's page (/review, issue 13). Kept here,
+ * not in a signed cookie, so that signing out ends a session at once on every
+ * instance sharing the database. The cookie carries a random token; only its
+ * SHA-256 is stored, so reading this table gives no usable session. The CSRF
+ * token of the session's forms is kept with it (synchronizer token).
+ */
+export const reviewerSessions = table(
+  'reviewer_sessions',
+  {
+    /** SHA-256 (hex) of the session token the cookie carries. */
+    token_sha256: text(),
+    username: text(),
+    role: text<'reviewer' | 'auditor'>(),
+    csrf_token: text(),
+    created_at: timestamp(),
+    /** Ends the session: moved forward by use (idle timeout), never past the absolute limit. */
+    expires_at: timestamp(),
+  },
+  {
+    primaryKey: ['token_sha256'],
+    indexes: [{ columns: ['expires_at'] }],
+  },
+);

@@ -17,6 +17,7 @@ import { migrate } from './migrations.js';
 import { PaRequestStore } from './pa-request-store.js';
 import { QuestionnaireErrorStore } from './questionnaire-error-store.js';
 import { reasonOffered } from './reason-offered.js';
+import { ReviewerSessionStore } from './reviewer-session-store.js';
 import { cards, feedback, hookCalls, orderDecisions } from './schema.js';
 import { query, type SqlDatabase, type SqlSession } from './sql-database.js';
 import type { ColumnsOf, RowOf } from './sql-table.js';
@@ -83,6 +84,11 @@ export class SqlDecisionStore implements DecisionStore {
   /** The store of PAS prior authorization requests, on this store's database. */
   paRequests(): PaRequestStore {
     return new PaRequestStore(this.db, this.migrated);
+  }
+
+  /** The reviewer's page sessions, on this store's database. */
+  reviewerSessions(): ReviewerSessionStore {
+    return new ReviewerSessionStore(this.db, this.migrated);
   }
 
   /** The store for reported DTR questionnaire errors, on this store's database. */
