@@ -157,16 +157,17 @@ export function requestView(input: RequestViewInput): RequestView {
   const { form, attachments } = requestForm(request, input.questionnaireCanonical);
   const left = request.dueAt.getTime() - input.now.getTime();
   const answers = itemAnswers(request);
+  const services = serviceNames(request);
   return {
     request,
     open: OPEN_STATUSES.includes(request.status),
     overdue: left < 0,
     timeLeft: left < 0 ? `overdue by ${duration(-left)}` : `${duration(left)} left`,
-    memberIds: request.memberIds,
-    services: serviceNames(request),
-    items: adjudication.items.map((item) => ({
+    memberIds: request.memberIds.map((id) => `${valueOf(id)}${id.includes('|') ? ` (${id.slice(0, id.lastIndexOf('|'))})` : ''}`),
+    services,
+    items: adjudication.items.map((item, i) => ({
       sequence: item.sequence,
-      service: item.service,
+      service: services[i] ?? item.service,
       order: item.order,
       serviceDate: item.serviceDate,
       proposal: item.decision,
