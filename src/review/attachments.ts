@@ -62,9 +62,11 @@ export function safeContentType(declared: string | undefined): string {
 export function contentDisposition(attachment: FormAttachment): string {
   const type = (attachment.contentType ?? '').split(';')[0]!.trim().toLowerCase();
   const fallback = `attachment-${attachment.index + 1}${SAFE_TYPES[type] ? `.${SAFE_TYPES[type]}` : ''}`;
-  // No path, no control characters or quotes: a name, never a place to write to.
+  // The last part of a path, without control characters or quotes: a name, never a place to write to.
   const name =
     (attachment.title ?? '')
+      .split(/[\\/]/)
+      .at(-1)!
       .replace(/[\u0000-\u001f\u007f"\\/:*?<>|]+/g, '_')
       .replace(/^[.\s]+/, '')
       .trim()

@@ -30,10 +30,12 @@ export function parseReviewers(json: unknown, source = 'the reviewers file'): Re
   if (!parsed.success) throw new Error(`${source}: ${z.prettifyError(parsed.error)}`);
   const accounts = new Map<string, ReviewerAccount>();
   const problems: string[] = [];
+  const seen = new Set<string>();
   for (const [i, a] of parsed.data.entries()) {
     // User names compare without case, so "Alice" and "alice" cannot be two accounts.
     const key = a.username.toLowerCase();
-    if (accounts.has(key)) problems.push(`[${i}] ${a.username}: listed twice`);
+    if (seen.has(key)) problems.push(`[${i}] ${a.username}: listed twice`);
+    seen.add(key);
     const password = parsePasswordHash(a.passwordHash);
     if ('problem' in password) {
       problems.push(`[${i}] ${a.username}: passwordHash ${password.problem}`);

@@ -5,6 +5,7 @@ import request from 'supertest';
 import type { PaRequestRecord } from '../../src/store/pa-request-store.js';
 import { CLEAN_ANSWERS, claimResponseOf, completeForm, decisionsOf, pasRequestFor, signAndFetchForm, submit } from '../support/pas-flow.js';
 import { pasResponseViolations } from '../support/pas-conformance.js';
+import { buildProcedure, cpt } from '../support/fhir-factories.js';
 import { eligibleMantleCellRecord } from '../support/patient-scenarios.js';
 import { AUDITOR, REVIEWER, reviewersFile, SECOND_REVIEWER, signIn } from '../support/reviewers.js';
 import { createTestApp, TEST_CALL_TIME, type TestApp } from '../support/test-app.js';
@@ -114,6 +115,14 @@ describe('One request: the criteria in the policy’s words, the evidence, the f
 
   it('the CRD decision the request came from: determination and findings', () => {
     assert.match(page, /<section id="crd">[\s\S]*?Coverage assertion <code>[0-9a-f]+<\/code> \(order-sign\)[\s\S]*?Determination: <strong class="determination">[a-z-]+<\/strong>/);
+  });
+
+  it('a CRD finding (prior CAR-T on record) is shown with its policy clause and evidence, and the criterion as contradicted', async () => {
+    const signed = await signAndFetchForm(t.app, eligibleMantleCellRecord({ procedures: [buildProcedure({ code: cpt('38228') })] }));
+    const res = await submit(t.app, pasRequestFor(signed, completeForm(signed.draft, CLEAN_ANSWERS)));
+    const html = (await agent.get(`/review/requests/${claimResponseOf(res.body).id}`)).text;
+    assert.match(html, /<tr data-finding="prior-car-t"><td><code>prior-car-t<\/code><\/td><td>Limitations<\/td><td>not-covered<\/td><td>Procedure\/[^<]+<\/td><\/tr>/);
+    assert.match(html, /<tr data-criterion="no-prior-car-t" data-outcome="contradicted">/);
   });
 
   it('the audit trail: submitted, then pended by the engine', () => {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { DecisionStore } from '../../src/store/decision-store.js';
+import type { ReviewerSessionRecord } from '../../src/store/reviewer-session-store.js';
 import { buildCardRecord, buildFeedbackRecord, buildHookCallRecord, buildOrderDecisionRecord } from '../support/decision-records.js';
 
 /** Compares as JSON would: members that are undefined are absent. */
@@ -282,6 +283,49 @@ export function decisionStoreContract(name: string, setup: () => Promise<StoreUn
         assert.ok(await store.findAssertion(recent.orders[0]!.coverageInformation!.assertionId));
         assert.equal((await store.findFeedback(recentFeedback.card)).length, 1);
         assert.deepEqual(await store.purgeBefore(new Date('2001-02-01T00:00:00Z')), { hookCalls: 0, feedback: 0 });
+      });
+    });
+
+    describe("reviewer's page sessions (migration 6)", () => {
+      const session = (overrides: Partial<ReviewerSessionRecord> = {}): ReviewerSessionRecord => ({
+        tokenSha256: randomUUID(),
+        username: 'rnurse',
+        role: 'reviewer',
+        csrfToken: randomUUID(),
+        createdAt: new Date('2026-06-15T12:00:00.000Z'),
+        expiresAt: new Date('2026-06-15T12:30:00.000Z'),
+        ...overrides,
+      });
+
+      it('a session is found by its token hash until it expires, with its user, role and CSRF token', async () => {
+        const s = session();
+        await store.reviewerSessions().create(s);
+        assert.deepEqual(await store.reviewerSessions().find(s.tokenSha256, new Date('2026-06-15T12:29:59.000Z')), s);
+        assert.equal(await store.reviewerSessions().find(s.tokenSha256, new Date('2026-06-15T12:30:00.000Z')), undefined);
+      });
+
+      it('extended by use; ended by sign-out on every store sharing the database', async () => {
+        const s = session();
+        await store.reviewerSessions().create(s);
+        await store.reviewerSessions().extend(s.tokenSha256, new Date('2026-06-15T13:00:00.000Z'));
+        assert.ok(await store.reviewerSessions().find(s.tokenSha256, new Date('2026-06-15T12:45:00.000Z')));
+        const other = subject.open();
+        try {
+          await other.reviewerSessions().delete(s.tokenSha256);
+        } finally {
+          await other.close();
+        }
+        assert.equal(await store.reviewerSessions().find(s.tokenSha256, new Date('2026-06-15T12:45:00.000Z')), undefined);
+      });
+
+      it('ended sessions are removed; live ones stay', async () => {
+        const ended = session({ expiresAt: new Date('2001-01-01T00:00:00.000Z'), createdAt: new Date('2001-01-01T00:00:00.000Z') });
+        const live = session({ expiresAt: new Date('2099-01-01T00:00:00.000Z') });
+        await store.reviewerSessions().create(ended);
+        await store.reviewerSessions().create(live);
+        assert.ok((await store.reviewerSessions().deleteExpired(new Date('2026-01-01T00:00:00.000Z'))) >= 1);
+        assert.ok(await store.reviewerSessions().find(live.tokenSha256, new Date('2026-01-01T00:00:00.000Z')));
+        assert.equal(await store.reviewerSessions().find(ended.tokenSha256, new Date('2000-06-01T00:00:00.000Z')), undefined);
       });
     });
 

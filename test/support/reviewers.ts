@@ -65,3 +65,31 @@ export function sessionCookie(setCookie: readonly string[]): string {
   assert.ok(cookie, `a session cookie among ${setCookie.join(' | ')}`);
   return cookie.split(';')[0]!;
 }
+
+/** The `name=value` of each cookie an answer sets. */
+export function cookiesSet(res: { headers: Record<string, unknown> }): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const c of [res.headers['set-cookie'] ?? []].flat() as string[]) {
+    const pair = c.split(';')[0]!;
+    out.set(pair.slice(0, pair.indexOf('=')), pair);
+  }
+  return out;
+}
+
+/**
+ * Signs in with the cookies carried by hand, as a browser on https would
+ * (supertest's agent keeps Secure cookies to itself over plain http).
+ * Returns the session cookie (name=value), the CSRF token and the sign-in answer's Set-Cookie.
+ */
+export async function signInByHand(app: Express, account: { username: string; password: string }): Promise<{ cookie: string; csrf: string; setCookie: string[] }> {
+  const login = await request(app).get('/review/login');
+  assert.equal(login.status, 200);
+  const loginCookie = [...cookiesSet(login).values()][0];
+  assert.ok(loginCookie, 'the sign-in page sets its CSRF cookie');
+  const res = await request(app).post('/review/login').set('Cookie', loginCookie).type('form').send({ _csrf: csrfOf(login.text), username: account.username, password: account.password });
+  assert.equal(res.status, 303, res.text.slice(0, 300));
+  const cookie = sessionCookie([res.headers['set-cookie'] ?? []].flat());
+  const queue = await request(app).get('/review').set('Cookie', cookie);
+  assert.equal(queue.status, 200);
+  return { cookie, csrf: csrfOf(queue.text), setCookie: [res.headers['set-cookie'] ?? []].flat() };
+}
