@@ -166,7 +166,18 @@ export function createApp(deps: AppDependencies): Express {
   );
   metrics.watchPaQueue(() => paRequests.open(), now);
   // The reviewer's page for the plan's UM staff: password sign-in and its own session cookie, apart from the clients' tokens.
-  app.use(reviewRoutes({ config, logger, pas, sessions: store.reviewerSessions(), accounts: deps.reviewers ?? reviewersFor(config), notify: deps.notifyPaDecision ?? (() => undefined) }));
+  app.use(
+    reviewRoutes({
+      config,
+      logger,
+      pas,
+      sessions: store.reviewerSessions(),
+      accounts: deps.reviewers ?? reviewersFor(config),
+      notify: deps.notifyPaDecision ?? (() => undefined),
+      // A request for information is not a decision: the clock keeps running.
+      onDecided: (r) => metrics.countPaOutcome('reviewer', r.status, r.priority, r.status === 'information-requested' || !r.decidedAt ? undefined : (r.decidedAt.getTime() - r.receivedAt.getTime()) / 3_600_000),
+    }),
+  );
   app.use(feedbackRoutes({ store, discovery: deps.discovery, logger, now }));
   app.use(coverageAssertionRoutes(store, logger));
   app.use(policyPageRoutes(deps.policy, config.policyDir));

@@ -28,6 +28,8 @@ export interface ReviewRouteOptions {
   readonly accounts: ReviewerAccounts | undefined;
   /** Told of every request a reviewer's decision changed (PAS notifications); what it does is its own business. */
   readonly notify: (request: PaRequestRecord) => void | Promise<void>;
+  /** Called once a decision is stored (metrics). */
+  readonly onDecided?: ((request: PaRequestRecord) => void) | undefined;
 }
 
 const PUBLIC = (file: string) => fileURLToPath(new URL(`../review/public/${file}`, import.meta.url));
@@ -189,6 +191,7 @@ export function reviewRoutes(options: ReviewRouteOptions): Router {
       `${baseUrlOf(req, config)}/fhir`,
       pas,
     );
+    options.onDecided?.(decided);
     logger.info({ event: 'pa-review-decision', reviewer: session.username, requestId, status: decided.status }, 'reviewer decided a prior authorization request');
     try {
       await options.notify(decided);

@@ -197,6 +197,14 @@ describe('Deciding: approve, deny (reasons and a note), request information', ()
     assert.equal(t.notified.at(-1)?.status, 'certified');
   });
 
+  it('a reviewer’s decision is counted in the metrics (pa_decisions_total, decided_by reviewer)', async () => {
+    const { requestId } = await pendedRequest(t, { priority: 'expedited' });
+    const s = await signIn(t.app, REVIEWER);
+    await decide(s, requestId, { action: 'deny', reason: 'prior-car-t', note: 'CAR-T in 2024.' });
+    const metrics = (await request(t.app).get('/metrics')).text;
+    assert.match(metrics, /pa_decisions_total\{decided_by="reviewer",outcome="not-certified",priority="expedited"\} 1/);
+  });
+
   it('a denial without a reason is refused (400), shown on the request with the note kept; nothing changes', async () => {
     const { requestId } = await pendedRequest(t);
     const s = await signIn(t.app, REVIEWER);
