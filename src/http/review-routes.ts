@@ -39,7 +39,7 @@ const ASSETS: Readonly<Record<string, { path: string; type: string }>> = {
 };
 
 /** The pages run only this service's own script and stylesheet, post forms only to it, and are framed nowhere. */
-const PAGE_CSP = ["default-src 'none'", "script-src 'self'", "style-src 'self'", "img-src 'self'", "form-action 'self'", "base-uri 'none'", "frame-ancestors 'none'"].join('; ');
+const PAGE_CSP = ["default-src 'none'", "script-src 'self'", "style-src 'self'", "img-src 'self' data:", "form-action 'self'", "base-uri 'none'", "frame-ancestors 'none'"].join('; ');
 /** A download runs nothing, whatever it holds. */
 const DOWNLOAD_CSP = "default-src 'none'; sandbox";
 

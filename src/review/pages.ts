@@ -48,6 +48,7 @@ function layout(ctx: PageContext, title: string, body: Html, options: { flash?: 
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
+<link rel="icon" href="data:,">
 <title>${title} · Prior authorization review</title>
 <link rel="stylesheet" href="/review/assets/review.css">
 <script type="module" src="/review/assets/review.js"></script>
@@ -144,7 +145,7 @@ export function requestPage(ctx: PageContext, view: RequestView, rules: PriorAut
   <dt>Sent by</dt><dd>${r.clientIss}</dd>
   <dt>Request id</dt><dd><code>${r.requestId}</code></dd>
 </dl>
-${decisionSection(ctx, view, rules, options)}
+${view.open && ctx.session?.role === 'reviewer' ? html`<p><a href="#decide">Go to the decision</a></p>` : ''}
 <section id="criteria">
 <h2>The policy's criteria</h2>
 ${view.items.map(
@@ -196,6 +197,7 @@ ${view.form.answers.map(
 <h2>The coverage decision at order signing (CRD)</h2>
 ${'missing' in view.crd ? html`<p>${view.crd.missing}</p>` : crdSection(ctx, view.crd)}
 </section>
+${decisionSection(ctx, view, rules, options)}
 <section id="audit">
 <h2>Audit trail</h2>
 <table class="audit">
