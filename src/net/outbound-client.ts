@@ -8,10 +8,12 @@ import type { AddressKind, AddressRules } from './address-rules.js';
 
 /**
  * Every request the service sends to another server goes through here (issue
- * 14: FHIR queries, JWKS and `jku` fetches, and whatever comes later), so each
- * obeys the same rules and no feature adds a side door:
- * - http and https only; GET only; no redirect is followed (the caller sees the
- *   3xx and decides, re-entering here for the next hop);
+ * 14: FHIR queries, JWKS and `jku` fetches, PAS subscription notifications),
+ * so each obeys the same rules and no feature adds a side door:
+ * - http and https only; GET, and POST for notifications (the rest-hook
+ *   channel); no redirect is followed (the caller sees the 3xx and decides,
+ *   re-entering here for the next hop; a notification is never re-sent to a
+ *   redirect's target);
  * - the address checked is the address connected to: host names are resolved
  *   in the socket's own `lookup`, which hands `net.connect` only addresses the
  *   request's AddressRules allow, so a DNS answer that changes between a check
@@ -105,7 +107,19 @@ export class OutboundClient {
    * redirects included, with their Location); rejects with OutboundRefused
    * when the rules forbid the request, or with the network error.
    */
-  async get(url: URL, request: OutboundRequest): Promise<Response> {
+  get(url: URL, request: OutboundRequest): Promise<Response> {
+    return this.#send('GET', url, request);
+  }
+
+  /**
+   * POSTs `body` to `url` (a rest-hook notification), under the same rules
+   * as `get`; the body's Content-Type is the caller's to set in `headers`.
+   */
+  post(url: URL, body: string | Uint8Array, request: OutboundRequest): Promise<Response> {
+    return this.#send('POST', url, request, typeof body === 'string' ? Buffer.from(body, 'utf8') : body);
+  }
+
+  async #send(method: 'GET' | 'POST', url: URL, request: OutboundRequest, body?: Uint8Array): Promise<Response> {
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new OutboundRefused('scheme', `the service sends requests over https (or http) only, not ${url.protocol.replace(/:$/, '')}`);
     const hostname = url.hostname.replace(/^\[(.*)\]$/, '$1');
     // An IP literal is never looked up: check it before any packet is sent.
@@ -121,8 +135,8 @@ export class OutboundClient {
       hostname,
       port: url.port === '' ? undefined : Number(url.port),
       path: `${url.pathname}${url.search}`,
-      method: 'GET',
-      headers: { 'accept-encoding': 'gzip, deflate, br', ...headers },
+      method,
+      headers: { 'accept-encoding': 'gzip, deflate, br', ...headers, ...(body ? { 'content-length': String(body.byteLength) } : {}) },
       agent: secure ? this.#httpsAgent : this.#httpAgent,
       signal: request.signal,
       addressRules: request.addressRules,
@@ -137,7 +151,7 @@ export class OutboundClient {
         }
       });
       req.on('error', reject);
-      req.end();
+      req.end(body);
     });
   }
 
