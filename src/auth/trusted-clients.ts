@@ -31,6 +31,18 @@ export interface TrustedClient {
    * FHIR_ORIGINS_UNRESTRICTED=true). Empty: none, prefetch only.
    */
   readonly fhirServers?: readonly AllowedServer[] | undefined;
+  /**
+   * Where this client's PAS subscriptions may have notifications sent: a
+   * Subscription's channel endpoint must start with one of them. Undefined or
+   * empty: the client cannot subscribe (notifications carry patient data).
+   */
+  readonly notificationEndpoints?: readonly AllowedServer[] | undefined;
+  /**
+   * The organisations (sending systems) whose prior authorization results
+   * this client may subscribe to, as `system|value` or a bare value (PAS
+   * spec-65). Undefined: none.
+   */
+  readonly organizationIdentifiers?: readonly string[] | undefined;
 }
 
 /** Key URLs must be https; plain http is accepted only on the loopback interface (a sidecar, or tests). */
@@ -70,6 +82,8 @@ const Client = z
     jku: z.array(KeyUrl).optional(),
     tenant: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional(),
     fhirServers: z.array(AllowedServerEntry).optional(),
+    notificationEndpoints: z.array(AllowedServerEntry).optional(),
+    organizationIdentifiers: z.array(z.string().trim().min(1, 'must not be empty').regex(/^[^,|]*\|?[^,|]+$/, 'must be system|value or a value (no commas)')).optional(),
   })
   .refine((c) => !(c.jwks && c.jwksUrl), { message: 'give jwks or jwksUrl, not both' })
   .refine((c) => c.jwks || c.jwksUrl || (c.jku && c.jku.length > 0), { message: 'needs jwks, jwksUrl or a jku allow-list: there is no other way to get its keys' });
@@ -100,6 +114,8 @@ export function parseTrustedClients(json: unknown, source = 'the clients file'):
         jku: (c.jku ?? []).map(normalizeUrl),
         tenants: c.tenant === undefined ? undefined : typeof c.tenant === 'string' ? [c.tenant] : c.tenant,
         fhirServers: c.fhirServers,
+        notificationEndpoints: c.notificationEndpoints,
+        organizationIdentifiers: c.organizationIdentifiers,
       },
     ]),
   );
