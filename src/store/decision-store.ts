@@ -1,5 +1,6 @@
 import type { PaRequestStore } from './pa-request-store.js';
 import type { AccessTokenStore } from './access-token-store.js';
+import type { PasSubscriptionStore } from './pas-subscription-store.js';
 import type { QuestionnaireErrorStore } from './questionnaire-error-store.js';
 import type { ReviewerSessionStore } from './reviewer-session-store.js';
 import type { CriterionId, Determination, DocumentedFacts } from '../policy/decision.js';
@@ -46,6 +47,8 @@ export interface DecisionStore {
   accessTokens(): AccessTokenStore;
   /** The signed-in sessions of the reviewer's page (/review), on the same database. */
   reviewerSessions(): ReviewerSessionStore;
+  /** PAS subscriptions and their notification outbox, on the same database. */
+  pasSubscriptions(): PasSubscriptionStore;
 }
 
 /** One answer to one hook call. */

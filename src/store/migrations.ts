@@ -1,4 +1,4 @@
-import { accessTokens, cards, feedback, hookCalls, orderDecisions, questionnaireErrors, paRequests, paRequestEvents, reviewerSessions, schemaMigrations } from './schema.js';
+import { accessTokens, cards, feedback, hookCalls, orderDecisions, questionnaireErrors, paRequests, paRequestEvents, pasNotifications, pasSubscriptions, reviewerSessions, schemaMigrations } from './schema.js';
 import { addColumnStatements, createTableStatements, type Dialect, query, type SqlDatabase } from './sql-database.js';
 import type { ColumnsOf, Table } from './sql-table.js';
 
@@ -46,11 +46,15 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'SMART access tokens',
     steps: [createTable(accessTokens)],
   },
-  // Version 5 is the PAS notification outbox.
   {
     version: 4,
     name: 'PAS prior authorization requests and their events',
     steps: [createTable(paRequests), createTable(paRequestEvents)],
+  },
+  {
+    version: 5,
+    name: 'PAS subscriptions and their notification outbox',
+    steps: [createTable(pasSubscriptions), createTable(pasNotifications)],
   },
   {
     version: 6,

@@ -247,3 +247,76 @@ export const reviewerSessions = table(
     indexes: [{ columns: ['expires_at'] }],
   },
 );
+
+/**
+ * PAS subscriptions (R4 Subscriptions backport; PAS spec-62 to spec-69): one
+ * row per Subscription a provider system created, with the client that
+ * created it (only it may read or delete it, spec-65), the organisation
+ * identifiers of its filter (`system|value`, or a bare value that matches
+ * any system), where notifications go and how far its event count has got
+ * (eventsSinceSubscriptionStart). `channel_headers` are the client's own
+ * headers for its endpoint (often a bearer token): sent, never logged, never
+ * shown back.
+ */
+export const pasSubscriptions = table(
+  'pas_subscriptions',
+  {
+    subscription_id: uuid(),
+    client_iss: text(),
+    status: text<PasSubscriptionStatus>(),
+    organization_identifiers: json<readonly string[]>(),
+    endpoint: text(),
+    payload_type: text(),
+    channel_headers: json<readonly string[]>(),
+    timeout_seconds: integer().nullable(),
+    end_at: timestamp().nullable(),
+    server_base: text(),
+    resource: json<Record<string, unknown>>(),
+    events_since_start: integer(),
+    created_at: timestamp(),
+    updated_at: timestamp(),
+    error: text().nullable(),
+  },
+  {
+    primaryKey: ['subscription_id'],
+    indexes: [{ columns: ['client_iss'] }, { columns: ['status'] }],
+  },
+);
+
+export type PasSubscriptionStatus = 'requested' | 'active' | 'error' | 'off';
+
+/**
+ * The notification outbox: a row per notification to send (the handshake,
+ * event number 0, and each event), written before the caller is told it is
+ * queued, sent by the delivery loop of whichever instance claims it first
+ * (`claimed_by` until `claimed_until`), retried with backoff until
+ * delivered or given up. The Bundle in `payload` carries patient data; it is
+ * cleared once delivered or given up, the row staying as the delivery log.
+ */
+export const pasNotifications = table(
+  'pas_notifications',
+  {
+    notification_id: serial(),
+    subscription_id: uuid().references(pasSubscriptions, 'subscription_id'),
+    kind: text<'handshake' | 'event-notification'>(),
+    event_number: integer(),
+    event_key: text().nullable(),
+    payload: json<Record<string, unknown>>().nullable(),
+    attempts: integer(),
+    next_attempt_at: timestamp(),
+    claimed_by: text().nullable(),
+    claimed_until: timestamp().nullable(),
+    delivered_at: timestamp().nullable(),
+    failed_at: timestamp().nullable(),
+    last_error: text().nullable(),
+    created_at: timestamp(),
+  },
+  {
+    primaryKey: ['notification_id'],
+    unique: [
+      ['subscription_id', 'event_number'],
+      ['subscription_id', 'event_key'],
+    ],
+    indexes: [{ columns: ['next_attempt_at'] }],
+  },
+);

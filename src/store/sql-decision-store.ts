@@ -15,6 +15,7 @@ import type {
 } from './decision-store.js';
 import { migrate } from './migrations.js';
 import { PaRequestStore } from './pa-request-store.js';
+import { PasSubscriptionStore } from './pas-subscription-store.js';
 import { QuestionnaireErrorStore } from './questionnaire-error-store.js';
 import { reasonOffered } from './reason-offered.js';
 import { ReviewerSessionStore } from './reviewer-session-store.js';
@@ -99,6 +100,11 @@ export class SqlDecisionStore implements DecisionStore {
   /** The store for SMART access tokens to the FHIR API, on this store's database. */
   accessTokens(): AccessTokenStore {
     return new AccessTokenStore(this.db, this.migrated);
+  }
+
+  /** PAS subscriptions and their notification outbox, on this store's database. */
+  pasSubscriptions(): PasSubscriptionStore {
+    return new PasSubscriptionStore(this.db, this.migrated);
   }
 
   async ping(): Promise<void> {

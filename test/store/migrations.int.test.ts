@@ -271,6 +271,24 @@ describe('The migration list', () => {
     assert.deepEqual(versions, [...new Set(versions)].sort((x, y) => x - y));
   });
 
+  it('a migration numbered below one already applied (branches merged in another order) is applied when it arrives', async () => {
+    const gadgets = table('gadgets', { gadget_id: text() }, { primaryKey: ['gadget_id'] });
+    const later: Migration = { version: 5, name: 'widgets', steps: [createTable(widgets)] };
+    const between: Migration = { version: 3, name: 'gadgets', steps: [createTable(gadgets)] };
+    const database = new SqliteDatabase({ path: ':memory:', synchronous: 'NORMAL' });
+    try {
+      await migrate(database, [later]);
+      await migrate(database, [between, later]);
+      assert.deepEqual(await appliedMigrations(database), [
+        { version: 3, name: 'gadgets' },
+        { version: 5, name: 'widgets' },
+      ]);
+      await database.execute('INSERT INTO gadgets (gadget_id) VALUES (?)', ['g-1']);
+    } finally {
+      await database.close();
+    }
+  });
+
   it('a list out of order is refused before anything is applied', async () => {
     const database = new SqliteDatabase({ path: ':memory:', synchronous: 'NORMAL' });
     try {
