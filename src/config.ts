@@ -92,6 +92,12 @@ const Env = z.object({
   REVIEWERS_FILE: z.string().min(1).optional(),
   REVIEW_SESSION_IDLE_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(30),
   REVIEW_SESSION_MAX_HOURS: z.coerce.number().int().min(1).max(24).default(12),
+  // PAS subscription notifications (docs/pas.md "Notifications").
+  PAS_NOTIFICATION_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(15),
+  PAS_NOTIFICATION_RETRY_BASE_MS: z.coerce.number().int().min(1).max(3_600_000).default(10_000),
+  PAS_NOTIFICATION_RETRY_MAX_MS: z.coerce.number().int().min(1).max(86_400_000).default(3_600_000),
+  PAS_NOTIFICATION_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  PAS_NOTIFICATION_POLL_MS: z.coerce.number().int().min(10).max(600_000).default(2_000),
   WORKERS: z.union([z.literal('auto'), z.coerce.number().int().min(1).max(64)], { error: 'must be a whole number from 1 to 64, or auto' }).default(1),
 });
 
@@ -114,6 +120,19 @@ export interface FhirQueryConfig {
   readonly allowHttp: boolean;
   /** Let NODE_ENV=production start although some trusted client has no fhirServers list (it may then name any public https server). */
   readonly originsUnrestricted: boolean;
+}
+
+/** How PAS subscription notifications are sent and retried (src/pas/subscriptions/notification-delivery.ts). */
+export interface NotificationConfig {
+  /** Attempts at one event before its subscription is put in error (a handshake gets one). */
+  readonly maxAttempts: number;
+  /** The wait before the second attempt; each later wait doubles (with jitter), up to retryMaxMs. */
+  readonly retryBaseMs: number;
+  readonly retryMaxMs: number;
+  /** Longest wait for a subscriber endpoint's answer. */
+  readonly timeoutMs: number;
+  /** How often the outbox is looked at for rows no local event announced (other instances' rows, retries coming due). */
+  readonly pollMs: number;
 }
 
 export interface Config {
@@ -155,6 +174,7 @@ export interface Config {
   readonly workers: number;
   /** The reviewer's page for the plan's UM staff (/review); off without a reviewers file. */
   readonly review: ReviewConfig;
+  readonly pasNotifications: NotificationConfig;
 }
 
 export interface ReviewConfig {
@@ -245,6 +265,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     redisKeyPrefix: e.REDIS_KEY_PREFIX,
     workers: e.WORKERS === 'auto' ? availableParallelism() : e.WORKERS,
     review: { reviewersFile: e.REVIEWERS_FILE, sessionIdleMinutes: e.REVIEW_SESSION_IDLE_MINUTES, sessionMaxHours: e.REVIEW_SESSION_MAX_HOURS },
+    pasNotifications: {
+      maxAttempts: e.PAS_NOTIFICATION_MAX_ATTEMPTS,
+      retryBaseMs: e.PAS_NOTIFICATION_RETRY_BASE_MS,
+      retryMaxMs: Math.max(e.PAS_NOTIFICATION_RETRY_MAX_MS, e.PAS_NOTIFICATION_RETRY_BASE_MS),
+      timeoutMs: e.PAS_NOTIFICATION_TIMEOUT_MS,
+      pollMs: e.PAS_NOTIFICATION_POLL_MS,
+    },
   };
 }
 

@@ -84,6 +84,11 @@ const ACCESS_RULES: readonly AccessRule[] = [
   // PAS spec-62 to spec-65: the submitting organisation's R4 Subscription for pended decisions.
   { method: 'POST', path: 'Subscription', needs: 'system/Subscription.c' },
   { method: 'GET', path: 'Subscription', needs: 'system/Subscription.s' },
+  // The backport IG's $status reads the state of the caller's subscriptions (before Subscription/:id, which would match it).
+  { method: 'GET', path: 'Subscription/$status', needs: 'system/Subscription.r' },
+  { method: 'POST', path: 'Subscription/$status', needs: 'system/Subscription.r' },
+  { method: 'GET', path: 'Subscription/:id/$status', needs: 'system/Subscription.r' },
+  { method: 'POST', path: 'Subscription/:id/$status', needs: 'system/Subscription.r' },
   { method: 'GET', path: 'Subscription/:id', needs: 'system/Subscription.r' },
   { method: 'PUT', path: 'Subscription/:id', needs: 'system/Subscription.u' },
   { method: 'DELETE', path: 'Subscription/:id', needs: 'system/Subscription.d' },

@@ -1,4 +1,5 @@
 import type { CapabilityStatement } from 'fhir/r4.js';
+import { subscriptionCapability } from '../pas/subscriptions/subscription-capability.js';
 import type { CompiledPolicy } from '../policy/compiled-policy.js';
 
 /**
@@ -42,6 +43,7 @@ export function capabilityStatement(policy: CompiledPolicy, baseUrl: string, sof
           },
           { type: 'Library', interaction: [{ code: 'read' }] },
           { type: 'ValueSet', interaction: [{ code: 'read' }], operation: [{ name: 'expand', definition: 'http://hl7.org/fhir/OperationDefinition/ValueSet-expand' }] },
+          subscriptionCapability(),
         ],
       },
     ],

@@ -45,6 +45,8 @@ import type { PasDependencies } from '../pas/submit-claim.js';
 import { reviewersFor, type ReviewerAccounts } from '../review/reviewers.js';
 import type { PaRequestRecord } from '../store/pa-request-store.js';
 import { reviewRoutes } from './review-routes.js';
+import { createPasNotifications, pasDecisionNotifier, type PasNotifications } from '../pas/subscriptions/pas-notifications.js';
+import { subscriptionRoutes } from './subscription-routes.js';
 
 export interface AppDependencies {
   readonly config: Config;
@@ -71,8 +73,10 @@ export interface AppDependencies {
   readonly outbound?: OutboundClient | undefined;
   /** The reviewer's page accounts; read from REVIEWERS_FILE when not given (none: /review is not served). */
   readonly reviewers?: ReviewerAccounts | undefined;
-  /** Told of each PA request a reviewer's decision changed (PAS notifications); nothing by default. */
+  /** Told of each PA request a reviewer's decision changed; by default its organisation's PAS subscriptions are notified. */
   readonly notifyPaDecision?: ((request: PaRequestRecord) => void | Promise<void>) | undefined;
+  /** PAS subscriptions and notifications; one on the store unless given. Its delivery loop is started by the server (start-server.ts), not here. */
+  readonly notifications?: PasNotifications | undefined;
 }
 
 /** Builds the service as an Express app; tests boot it in-process with supertest. */
@@ -84,6 +88,7 @@ export function createApp(deps: AppDependencies): Express {
   const trustedClients = deps.trustedClients ?? trustedClientsFor(config);
   // Issue 14: every request the service sends goes out through this one client and its address rules.
   const outbound = deps.outbound ?? new OutboundClient();
+  const notifications = deps.notifications ?? createPasNotifications({ config, logger, store, trustedClients, outbound, observer: metrics.pasNotifications });
   const recordCall = hookCallRecorder({ store, logger, observeWrite: metrics.storeWrites });
   const dtr = deps.dtr ?? loadDtrContent(deps.policy.definition, config.policyDir);
   const reader = new ResourceReader();
@@ -173,11 +178,14 @@ export function createApp(deps: AppDependencies): Express {
       pas,
       sessions: store.reviewerSessions(),
       accounts: deps.reviewers ?? reviewersFor(config),
-      notify: deps.notifyPaDecision ?? (() => undefined),
+      // PAS notifications: the requesting organisation's subscriptions are told of the decision (docs/pas.md "Notifications").
+      notify: deps.notifyPaDecision ?? pasDecisionNotifier(notifications, paRequests),
       // A request for information is not a decision: the clock keeps running.
       onDecided: (r) => metrics.countPaOutcome('reviewer', r.status, r.priority, r.status === 'information-requested' || !r.decidedAt ? undefined : (r.decidedAt.getTime() - r.receivedAt.getTime()) / 3_600_000),
     }),
   );
+  // PAS notifications (issue 13 item 5): the Subscription API; each subscription belongs to the client whose access token created it.
+  app.use(subscriptionRoutes({ config, notifications, clientOf: (res) => fhirApiClientOf(res)?.iss }));
   app.use(feedbackRoutes({ store, discovery: deps.discovery, logger, now }));
   app.use(coverageAssertionRoutes(store, logger));
   app.use(policyPageRoutes(deps.policy, config.policyDir));

@@ -14,6 +14,9 @@ import { createDecisionStore, describeDatabase } from '../store/create-decision-
 import type { DecisionStore } from '../store/decision-store.js';
 import { scheduleRetentionPurge } from '../store/retention.js';
 import { reviewersFor } from '../review/reviewers.js';
+import { OutboundClient } from '../net/outbound-client.js';
+import { ServiceMetrics } from '../operations/metrics.js';
+import { createPasNotifications } from '../pas/subscriptions/pas-notifications.js';
 
 export interface RunningServer {
   readonly server: http.Server;
@@ -77,9 +80,13 @@ export async function startServer(
       await decisionStore?.close();
     },
   };
+  // PAS notifications: their delivery loop runs while the server does, on the app's metrics and outbound client (docs/pas.md "Notifications").
+  const metrics = extra.metrics ?? new ServiceMetrics();
+  const outbound = extra.outbound ?? new OutboundClient();
+  const notifications = extra.notifications ?? createPasNotifications({ config, logger, store, trustedClients, outbound, observer: metrics.pasNotifications });
   let app: ReturnType<typeof createApp>;
   try {
-    app = createApp({ config, logger, policy, discovery, trustedClients, reviewers, replayStore: securityStores.replayStore, rateLimitStore: securityStores.rateLimitStore, store, ...extra });
+    app = createApp({ config, logger, policy, discovery, trustedClients, reviewers, replayStore: securityStores.replayStore, rateLimitStore: securityStores.rateLimitStore, store, metrics, outbound, notifications, ...extra });
   } catch (error) {
     await stores.close();
     throw error;
@@ -109,6 +116,7 @@ export async function startServer(
     await stores.close();
     throw new Error(`cannot listen on ${config.host}:${config.port}: ${(error as Error).message}`);
   }
+  notifications.start();
   const port = (server.address() as AddressInfo).port;
   const url = `${config.tls ? 'https' : 'http'}://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   logger.info(
@@ -130,6 +138,7 @@ export async function startServer(
       }, config.shutdownTimeoutMs);
       await closed;
       clearTimeout(timer);
+      await notifications.stop();
       await onShutdown();
       await stores.close();
       return clean;

@@ -2,6 +2,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import type { FhirQueryObserver } from '../fhir/fhir-record-fetcher.js';
 import { reasonCodes } from '../hooks/coverage-information.js';
 import type { JudgedOrder } from '../hooks/handle-order-hook.js';
+import type { NotificationObserver } from '../pas/subscriptions/notification-delivery.js';
 
 /**
  * The service's Prometheus metrics. Label values are service ids, HTTP
@@ -82,6 +83,20 @@ export class ServiceMetrics {
     },
   });
 
+  readonly pasNotificationsDelivered = new Counter({
+    name: 'pa_notifications_delivered_total',
+    help: 'PAS subscription notifications delivered (the endpoint answered 2xx), by kind (handshake, event-notification)',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+
+  readonly pasNotificationsFailed = new Counter({
+    name: 'pa_notifications_failed_total',
+    help: 'Failed attempts to deliver a PAS subscription notification, by kind, failure (http-status, timeout, network, refused, not-permitted) and final (true: given up, the subscription is in error)',
+    labelNames: ['kind', 'failure', 'final'] as const,
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
   }
@@ -110,6 +125,12 @@ export class ServiceMetrics {
   readonly fhirQueries: FhirQueryObserver = {
     queried: (resourceType, outcome, seconds) => this.fhirQueryDuration.observe({ resource_type: resourceType, outcome }, seconds),
     failed: (resourceType, kind) => this.fhirQueryFailures.inc({ resource_type: resourceType, failure: kind }),
+  };
+
+  /** The PAS notification delivery loop's observer (src/pas/subscriptions/notification-delivery.ts). */
+  readonly pasNotifications: NotificationObserver = {
+    delivered: (kind) => this.pasNotificationsDelivered.inc({ kind }),
+    failed: (kind, failure, final) => this.pasNotificationsFailed.inc({ kind, failure, final: String(final) }),
   };
 
   /** The decision recorder's observer (src/store/record-decisions.ts). */

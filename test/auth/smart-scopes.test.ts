@@ -4,20 +4,24 @@ import { fhirAccessFor, grantScopes, listedFhirCalls, OFFERED_SCOPES, scopesAllo
 import { loadConfig } from '../../src/config.js';
 import type { DtrContent } from '../../src/dtr/dtr-content.js';
 import { fhirRoutes } from '../../src/http/fhir-routes.js';
+import { subscriptionRoutes } from '../../src/http/subscription-routes.js';
+import type { PasNotifications } from '../../src/pas/subscriptions/pas-notifications.js';
 import { createLogger } from '../../src/logger.js';
 import type { QuestionnaireErrorStore } from '../../src/store/questionnaire-error-store.js';
 import { testPolicy } from '../support/test-app.js';
 
-/** Every route src/http/fhir-routes.ts serves, as method and path below /fhir (Express's `\\$` unescaped). */
+/** Every route src/http/fhir-routes.ts and src/http/subscription-routes.ts serve, as method and path below /fhir (Express's `\\$` unescaped). */
 function fhirRouteList(): { method: string; path: string }[] {
+  const subscriptions = subscriptionRoutes({ config: loadConfig({}), notifications: { subscriptions: {} } as PasNotifications, clientOf: () => undefined });
   const router = fhirRoutes({
     config: loadConfig({}),
     logger: createLogger('silent'),
     packages: { content: {} as DtrContent, policy: testPolicy(), reader: {} as never, findAssertion: async () => undefined, now: () => new Date() },
     errors: {} as QuestionnaireErrorStore,
     clientOf: () => undefined,
-  }) as unknown as { stack: { route?: { path: string; methods: Record<string, boolean> } }[] };
-  return router.stack.flatMap((layer) =>
+  });
+  type Routes = { stack: { route?: { path: string; methods: Record<string, boolean> } }[] };
+  return [router, subscriptions].flatMap((r) => (r as unknown as Routes).stack).flatMap((layer) =>
     layer.route ? Object.keys(layer.route.methods).map((m) => ({ method: m.toUpperCase(), path: layer.route!.path.replace(/^\/fhir\//, '').replaceAll('\\$', '$') })) : [],
   );
 }
@@ -54,6 +58,9 @@ describe('The FHIR API access table (src/auth/smart-scopes.ts)', () => {
     assert.deepEqual(fhirAccessFor('POST', '/Claim/$submit'), { kind: 'scope', scope: { resourceType: 'Claim', permission: 'c' } });
     assert.deepEqual(fhirAccessFor('POST', '/Claim/$inquire'), { kind: 'scope', scope: { resourceType: 'Claim', permission: 'r' } });
     assert.deepEqual(fhirAccessFor('DELETE', '/Subscription/s-1'), { kind: 'scope', scope: { resourceType: 'Subscription', permission: 'd' } });
+    for (const [method, path] of [['GET', '/Subscription/$status'], ['POST', '/Subscription/$status'], ['GET', '/Subscription/s-1/$status'], ['POST', '/Subscription/s-1/$status']]) {
+      assert.deepEqual(fhirAccessFor(method!, path!), { kind: 'scope', scope: { resourceType: 'Subscription', permission: 'r' } }, `${method} ${path}`);
+    }
   });
 });
 

@@ -250,7 +250,7 @@ describe('DTR reads: Questionnaire, Library, ValueSet/$expand, metadata, $log-qu
     assert.equal(res.body.resourceType, 'CapabilityStatement');
     assert.deepEqual(res.body.instantiates, ['http://hl7.org/fhir/us/davinci-dtr/CapabilityStatement/dtr-payer-service|2.2.0']);
     const ops = (res.body.rest[0].resource as { type: string; operation?: { name: string }[] }[]).flatMap((r) => (r.operation ?? []).map((o) => `${r.type}/$${o.name}`));
-    assert.deepEqual(ops.sort(), ['Questionnaire/$log-questionnaire-errors', 'Questionnaire/$questionnaire-package', 'ValueSet/$expand']);
+    assert.deepEqual(ops.sort(), ['Questionnaire/$log-questionnaire-errors', 'Questionnaire/$questionnaire-package', 'Subscription/$status', 'ValueSet/$expand']);
     assert.deepEqual(r4Problems(res.body), []);
   });
 
