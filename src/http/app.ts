@@ -45,7 +45,7 @@ import type { PasDependencies } from '../pas/submit-claim.js';
 import { reviewersFor, type ReviewerAccounts } from '../review/reviewers.js';
 import type { PaRequestRecord } from '../store/pa-request-store.js';
 import { reviewRoutes } from './review-routes.js';
-import { createPasNotifications, pasDecisionNotifier, type PasNotifications } from '../pas/subscriptions/pas-notifications.js';
+import { createPasNotifications, pasDecisionOutbox, type PasNotifications } from '../pas/subscriptions/pas-notifications.js';
 import { subscriptionRoutes } from './subscription-routes.js';
 
 export interface AppDependencies {
@@ -159,7 +159,8 @@ export function createApp(deps: AppDependencies): Express {
     }),
   );
   // Da Vinci PAS: prior authorization requests decided on the same engine (issue 13).
-  const pas: PasDependencies = { policy: deps.policy, reader, requests: paRequests, findAssertion: (id) => store.findAssertion(id), questionnaireCanonical: dtr.questionnaireCanonical, now };
+  // A reviewer's decision and its PAS notifications are written in one transaction (docs/pas.md "Notifications").
+  const pas: PasDependencies = { policy: deps.policy, reader, requests: paRequests, findAssertion: (id) => store.findAssertion(id), questionnaireCanonical: dtr.questionnaireCanonical, now, decisionOutbox: pasDecisionOutbox(notifications) };
   app.use(
     pasRoutes({
       config,
@@ -178,8 +179,8 @@ export function createApp(deps: AppDependencies): Express {
       pas,
       sessions: store.reviewerSessions(),
       accounts: deps.reviewers ?? reviewersFor(config),
-      // PAS notifications: the requesting organisation's subscriptions are told of the decision (docs/pas.md "Notifications").
-      notify: deps.notifyPaDecision ?? pasDecisionNotifier(notifications, paRequests),
+      // PAS notifications are queued with the decision itself (pas.decisionOutbox); this hook is for anything more.
+      notify: deps.notifyPaDecision ?? (() => undefined),
       // A request for information is not a decision: the clock keeps running.
       onDecided: (r) => metrics.countPaOutcome('reviewer', r.status, r.priority, r.status === 'information-requested' || !r.decidedAt ? undefined : (r.decidedAt.getTime() - r.receivedAt.getTime()) / 3_600_000),
     }),

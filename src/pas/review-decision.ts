@@ -1,6 +1,6 @@
 import { badRequest, notFound, OperationOutcomeError, outcome } from '../errors/outcomes.js';
 import { dayIn, formatDay } from '../fhir/dates.js';
-import type { PaRequestRecord, PaRequestStatus } from '../store/pa-request-store.js';
+import type { PaDecisionUpdate, PaRequestRecord, PaRequestStatus } from '../store/pa-request-store.js';
 import { authorizationNumber, authorizationPeriod } from './authorization.js';
 import { buildResponseBundle, type DenialReason, type ItemAnswer } from './claim-response.js';
 import { readPasRequest } from './read-pas-request.js';
@@ -59,7 +59,7 @@ export async function decideByReviewer(decision: ReviewerDecision, fhirBase: str
   const submission = readPasRequest(request.requestBundle, 'submit');
   const responseBundle = buildResponseBundle({ submission, fhirBase, responseId: request.requestId, created: now, items: answers, notes, humanReviewed: decision.action !== 'request-information' });
   const authNumbers = answers.flatMap((a) => (a.action === 'certified' ? [a.authNumber] : []));
-  const written = await deps.requests.decide({
+  const update: PaDecisionUpdate = {
     requestId: request.requestId,
     fromStatus: request.status,
     status,
@@ -69,7 +69,11 @@ export async function decideByReviewer(decision: ReviewerDecision, fhirBase: str
     adjudication: { ...stored, answers } satisfies StoredAdjudication,
     responseBundle,
     event: { at: now, actor: decision.reviewer, role: 'reviewer', action: status === 'certified' ? 'approved' : status === 'not-certified' ? 'denied' : 'information-requested', reasonCode: reasons.map((r) => r.code).join(',') || undefined, note },
-  });
+  };
+  const decided: PaRequestRecord = { ...request, status, decidedAt: now, decidedBy: decision.reviewer, authNumber: update.authNumber, adjudication: update.adjudication, responseBundle };
+  // PAS notifications go into the outbox in the decision's own transaction: a decision is never kept without them.
+  const written = await deps.requests.decide(update, deps.decisionOutbox ? (session) => deps.decisionOutbox!.queue(session, decided) : undefined);
+  if (written) deps.decisionOutbox?.committed();
   if (!written) throw new OperationOutcomeError(outcome('conflict', 'Another reviewer decided this request first; reload it.'));
   return (await deps.requests.find(request.requestId))!;
 }

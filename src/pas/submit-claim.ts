@@ -10,7 +10,8 @@ import type { OrderDecision } from '../policy/decision.js';
 import { evaluateTecartusOrders, type PolicyOrder } from '../policy/evaluate-order.js';
 import { matchPolicyOrder } from '../policy/find-policy-orders.js';
 import type { StoredAssertion } from '../store/decision-store.js';
-import type { PaRequestRecord, PaRequestStore } from '../store/pa-request-store.js';
+import type { PaRequestEvent, PaRequestRecord, PaRequestStore } from '../store/pa-request-store.js';
+import type { SqlSession } from '../store/sql-database.js';
 import { adjudicateItem, type ItemAdjudication, type OrderSignDecision } from './adjudicate-item.js';
 import { authorizationNumber, authorizationPeriod } from './authorization.js';
 import { buildResponseBundle, type ItemAnswer } from './claim-response.js';
@@ -25,6 +26,16 @@ export interface PasDependencies {
   /** The canonical of the plan's DTR Questionnaire (url|version): the form whose answers count. */
   readonly questionnaireCanonical: string;
   readonly now: () => Date;
+  /** Where a reviewer's decision is queued for the provider (PAS notifications), in the decision's own transaction. */
+  readonly decisionOutbox?: DecisionOutbox | undefined;
+}
+
+/** The outbox a decided request's notifications are written to, with the decision (src/pas/subscriptions). */
+export interface DecisionOutbox {
+  /** Queues the notifications of a decided request in `session`; returns the audit lines to add. */
+  queue(session: SqlSession, request: PaRequestRecord): Promise<readonly PaRequestEvent[]>;
+  /** Called once the decision has committed (wakes the delivery loop). */
+  committed(): void;
 }
 
 /** What the engine proposed and why, kept with the request for the reviewer and for audit. */

@@ -138,8 +138,13 @@ export class PaRequestStore {
     }));
   }
 
-  /** Records a decision; false when the request was no longer in `fromStatus` (someone else decided first). */
-  async decide(update: PaDecisionUpdate): Promise<boolean> {
+  /**
+   * Records a decision; false when the request was no longer in `fromStatus`
+   * (someone else decided first). `alsoWrite` runs in the same transaction
+   * (the notification outbox: a decision and its notifications are kept
+   * together or not at all) and returns more lines for the audit trail.
+   */
+  async decide(update: PaDecisionUpdate, alsoWrite?: (session: SqlSession) => Promise<readonly PaRequestEvent[]>): Promise<boolean> {
     await this.migrated;
     return this.db.transaction(async (session) => {
       const changed = await session.execute(
@@ -157,6 +162,7 @@ export class PaRequestStore {
       );
       if (changed !== 1) return false;
       await appendEvents(session, update.requestId, [update.event]);
+      if (alsoWrite) await appendEvents(session, update.requestId, await alsoWrite(session));
       return true;
     });
   }

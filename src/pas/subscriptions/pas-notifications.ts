@@ -1,10 +1,10 @@
+import type { DecisionOutbox } from '../submit-claim.js';
 import type { Bundle, Identifier } from 'fhir/r4.js';
 import type { TrustedClients } from '../../auth/trusted-clients.js';
 import type { Config } from '../../config.js';
 import type { Logger } from '../../logger.js';
 import type { OutboundClient } from '../../net/outbound-client.js';
 import type { DecisionStore } from '../../store/decision-store.js';
-import type { PaRequestRecord, PaRequestStore } from '../../store/pa-request-store.js';
 import type { PasSubscriptionStore } from '../../store/pas-subscription-store.js';
 import type { SqlSession } from '../../store/sql-database.js';
 import { writeEventIn, type OutboxEvent } from '../../store/pas-subscription-store.js';
@@ -145,19 +145,23 @@ export function createPasNotifications(deps: {
 /**
  * What a decided prior authorization request tells the provider: its current
  * response Bundle to every subscription of the requesting organisation (its
- * identifiers as the request named them), once per decision, and a line in
- * the request's audit trail saying how many subscriptions will be told. The
- * reviewer's page calls it after the decision is written (AppDependencies.notifyPaDecision).
+ * identifiers as the request named them), once per decision. Written to the
+ * outbox in the decision's own transaction (PaRequestStore.decide), with a
+ * line in the request's audit trail saying how many subscriptions will be
+ * told; the delivery loop is woken once the decision has committed.
  */
-export function pasDecisionNotifier(notifications: PasNotifications, requests: PaRequestStore): (request: PaRequestRecord) => Promise<void> {
-  return async (request) => {
-    const at = request.decidedAt ?? new Date();
-    const { subscriptions } = await notifications.enqueue({
-      organisationIdentifier: request.organisations,
-      focus: request.responseBundle as Bundle,
-      event: { key: `${request.requestId} ${request.status} ${at.toISOString()}`, timestamp: at },
-    });
-    await requests.appendEvent(request.requestId, { at: new Date(), actor: 'pas-notifications', role: 'system', action: 'notification-queued', note: `${subscriptions} subscription(s) of the requesting organisation` });
+export function pasDecisionOutbox(notifications: PasNotifications): DecisionOutbox {
+  return {
+    async queue(session, request) {
+      const at = request.decidedAt ?? new Date();
+      const { subscriptions } = await notifications.enqueueIn(session, {
+        organisationIdentifier: request.organisations,
+        focus: request.responseBundle as Bundle,
+        event: { key: `${request.requestId} ${request.status} ${at.toISOString()}`, timestamp: at },
+      });
+      return [{ at, actor: 'pas-notifications', role: 'system', action: 'notification-queued', note: `${subscriptions} subscription(s) of the requesting organisation` }];
+    },
+    committed: () => notifications.delivery.wake(),
   };
 }
 
