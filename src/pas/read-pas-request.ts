@@ -41,6 +41,27 @@ export interface PasSubmission {
 }
 
 const Reference = z.object({ reference: z.string().min(1) }).loose();
+const Extensions = z.array(z.object({ url: z.string() }).loose()).optional();
+const Identifiers = z.array(z.object({ system: z.string().optional(), value: z.string().optional(), type: z.object({ coding: z.array(z.object({}).loose()).optional() }).loose().optional() }).loose()).optional();
+type FormItem = { linkId: string; item?: FormItem[] | undefined; answer?: { item?: FormItem[] | undefined }[] | undefined };
+const FormItemShape: z.ZodType<FormItem> = z.lazy(() =>
+  z.object({ linkId: z.string(), item: z.array(FormItemShape).optional(), answer: z.array(z.object({ extension: Extensions, item: z.array(FormItemShape).optional() }).loose()).optional() }).loose(),
+);
+/**
+ * What the service reads in the other resources of the Bundle, checked once
+ * here: identifiers (member ids, the requesting organisation), the form's
+ * items and answers, the orders' extensions (the CRD coverage information).
+ * The engine reads the clinical resources leniently on its own (src/fhir).
+ */
+const ENTRY_SHAPES: Partial<Record<string, z.ZodType>> = {
+  Patient: z.object({ identifier: Identifiers }).loose(),
+  Coverage: z.object({ identifier: Identifiers }).loose(),
+  Organization: z.object({ identifier: Identifiers }).loose(),
+  PractitionerRole: z.object({ organization: z.object({ reference: z.string().optional() }).loose().optional() }).loose(),
+  QuestionnaireResponse: z.object({ questionnaire: z.string().optional(), item: z.array(FormItemShape).optional() }).loose(),
+  MedicationRequest: z.object({ extension: z.array(z.object({ url: z.string(), extension: Extensions }).loose()).optional() }).loose(),
+  ServiceRequest: z.object({ extension: z.array(z.object({ url: z.string(), extension: Extensions }).loose()).optional() }).loose(),
+};
 const ClaimShape = z
   .object({
     resourceType: z.literal('Claim'),
@@ -48,9 +69,13 @@ const ClaimShape = z
     identifier: z.array(z.object({ system: z.string().min(1), value: z.string().min(1) }).loose(), { error: 'Claim.identifier is required: the trace number (system and value) that identifies the request' }).min(1),
     patient: Reference,
     provider: Reference,
+    created: z.string().optional(),
+    type: z.object({}).loose().optional(),
+    insurer: z.object({ reference: z.string().optional() }).loose().optional(),
+    insurance: z.array(z.object({ coverage: z.object({ reference: z.string().optional() }).loose().optional() }).loose()).optional(),
     item: z
       .array(
-        z.object({ sequence: z.number().int().positive(), productOrService: z.object({ coding: z.array(z.object({ system: z.string().optional(), code: z.string().optional() }).loose()).optional() }).loose() }).loose(),
+        z.object({ sequence: z.number().int().positive(), extension: z.array(z.object({ url: z.string(), valueReference: z.object({ reference: z.string().optional() }).loose().optional() }).loose()).optional(), productOrService: z.object({ coding: z.array(z.object({ system: z.string().optional(), code: z.string().optional() }).loose()).optional() }).loose() }).loose(),
       )
       .min(1),
     supportingInfo: z.array(z.object({ sequence: z.number().int(), valueReference: Reference.optional() }).loose()).optional(),
@@ -86,6 +111,12 @@ export function readPasRequest(body: unknown, purpose: 'submit' | 'inquire' = 's
   const claimParsed = (purpose === 'submit' ? ClaimShape : InquiryClaimShape).safeParse(claimEntry.resource, { reportInput: true });
   if (!claimParsed.success) throw badRequestIssues(prefixed(zodIssues(claimParsed.error), 'Claim'));
   const claim = claimEntry.resource;
+  const entryIssues = (bundle.entry ?? []).flatMap((entry, i) => {
+    const shape = ENTRY_SHAPES[entry.resource!.resourceType];
+    const parsed = shape?.safeParse(entry.resource, { reportInput: true });
+    return parsed && !parsed.success ? prefixed(zodIssues(parsed.error), `Bundle.entry[${i}].resource`) : [];
+  });
+  if (entryIssues.length > 0) throw badRequestIssues(entryIssues.slice(0, 20));
 
   const sequences = (claim.item ?? []).map((i) => i.sequence);
   if (new Set(sequences).size !== sequences.length) throw badRequest('Claim.item sequences must be unique: each item is answered by its sequence (PAS spec-34).', ['Claim.item.sequence']);
