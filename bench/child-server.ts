@@ -29,6 +29,26 @@ export async function startChildServer(
   logFile: string,
   nodeArgs: readonly string[] = [],
 ): Promise<ChildServer> {
+  // The free port is released before the child binds it, and other processes on the machine may take it in between: try again on a new one.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(name, script, env, logFile, nodeArgs);
+    } catch (error) {
+      if (!(error instanceof ExitedEarly) || attempt === 3) throw error;
+      console.error(`${(error as Error).message}; starting it again`);
+    }
+  }
+}
+
+class ExitedEarly extends Error {}
+
+async function startOnce(
+  name: string,
+  script: string,
+  env: Record<string, string> | ((url: string) => Record<string, string>),
+  logFile: string,
+  nodeArgs: readonly string[],
+): Promise<ChildServer> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const log = openSync(logFile, 'a');
@@ -42,7 +62,10 @@ export async function startChildServer(
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const deadline = Date.now() + 30_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode} before listening; see ${logFile}`);
+    if (child.exitCode !== null) {
+      const tail = readFileSync(logFile, 'utf8').trim().split('\n').slice(-3).join('\n');
+      throw new ExitedEarly(`${name} exited with ${child.exitCode} before listening on port ${port}; the end of its log:\n${tail}`);
+    }
     try {
       const res = await fetch(`${url}/cds-services`);
       await res.arrayBuffer();

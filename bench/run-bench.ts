@@ -108,7 +108,7 @@ async function main(o: BenchOptions): Promise<void> {
     ),
   );
 
-  const rows: ScenarioRow[] = [];
+  const rows = scenarioTable(o);
   const targets: Target[] = [];
 
   if (wanted('typical')) {
@@ -187,7 +187,7 @@ async function main(o: BenchOptions): Promise<void> {
     console.log(`\nProfiled service: ${answered} hook calls answered; its CPU profile is written to ${o.profileDir} when it stops.`);
   }
 
-  printScenarioTable(rows, o);
+  printScenarioNotes(rows.rows);
   if (slope && wanted('slope')) targets.push(printSlope(slope));
 
   if (wanted('memory')) {
@@ -321,16 +321,27 @@ function linearFit(points: readonly (readonly [number, number])[]): { slope: num
   return { slope, r2: spread === 0 ? 1 : 1 - residual / spread };
 }
 
-function printScenarioTable(rows: readonly ScenarioRow[], o: BenchOptions): void {
+/** The scenario table, each row printed as soon as it is measured (a run that fails later keeps what it printed). */
+function scenarioTable(o: BenchOptions): { readonly rows: ScenarioRow[]; push(row: ScenarioRow): void } {
+  const rows: ScenarioRow[] = [];
+  return {
+    rows,
+    push(r) {
+      if (rows.length === 0) {
+        console.log(`\n### Service and baseline (medians of ${o.rounds} round${o.rounds === 1 ? '' : 's'} of ${o.durationSeconds} s each)\n`);
+        console.log('| scenario | body | conn. | service req/s | baseline req/s | service/baseline | service mean / p50 / p99 ms | baseline mean / p50 / p99 ms | CPU ms/request service / baseline |');
+        console.log('|---|---|---|---|---|---|---|---|---|');
+      }
+      rows.push(r);
+      console.log(
+        `| ${r.scenario} | ${kb(r.bodyBytes)} | ${r.connections} | ${Math.round(r.service.rps)} | ${Math.round(r.baseline.rps)} | ${percent(r.service.rps / r.baseline.rps)} | ${latencies(r.service)} | ${latencies(r.baseline)} | ${cpuMs(r.service)} / ${cpuMs(r.baseline)} |`,
+      );
+    },
+  };
+}
+
+function printScenarioNotes(rows: readonly ScenarioRow[]): void {
   if (rows.length === 0) return;
-  console.log(`\n### Service and baseline (medians of ${o.rounds} round${o.rounds === 1 ? '' : 's'} of ${o.durationSeconds} s each)\n`);
-  console.log('| scenario | body | conn. | service req/s | baseline req/s | service/baseline | service mean / p50 / p99 ms | baseline mean / p50 / p99 ms | CPU ms/request service / baseline |');
-  console.log('|---|---|---|---|---|---|---|---|---|');
-  for (const r of rows) {
-    console.log(
-      `| ${r.scenario} | ${kb(r.bodyBytes)} | ${r.connections} | ${Math.round(r.service.rps)} | ${Math.round(r.baseline.rps)} | ${percent(r.service.rps / r.baseline.rps)} | ${latencies(r.service)} | ${latencies(r.baseline)} | ${cpuMs(r.service)} / ${cpuMs(r.baseline)} |`,
-    );
-  }
   console.log('\nLatency as autocannon measures it, from sending the request to the last byte of the answer; its percentiles are whole milliseconds.');
   console.log('CPU ms/request: CPU time the server process used (user + system, /proc) divided by the requests it answered; steadier than requests/s on a shared machine.');
   const typical = rows.find((r) => r.scenario.startsWith('typical:'))?.service.cpuMsPerRequest;
