@@ -16,7 +16,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus, platform, release, tmpdir, totalmem } from 'node:os';
+import { availableParallelism, cpus, loadavg, platform, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from '../src/paths.js';
 import { buildQuestionnairePackageRequest } from '../test/support/dtr-requests.js';
@@ -202,6 +202,7 @@ async function main(o: BenchOptions): Promise<void> {
   if (wanted('validation')) printValidation(runValidationBench());
   if (wanted('memo')) printMemo(await runMemoBench());
 
+  console.log(`\n${loadAverage()} at the end.`);
   console.log('\n### Targets\n');
   console.log('| target | measured | met |\n|---|---|---|');
   for (const t of targets) console.log(`| ${t.name} | ${t.measured} | ${t.ok ? 'yes' : '**no**'} |`);
@@ -353,7 +354,7 @@ function printMachine(o: BenchOptions): void {
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
   console.log(`## npm run bench — ${new Date().toISOString()}\n`);
   console.log(`Machine: nproc ${availableParallelism()}, ${cpu}, ${Math.round(totalmem() / 2 ** 30)} GB RAM, ${platform()} ${release()}, Node ${process.version}.`);
-  console.log(`Code: ${gitDescription()}.`);
+  console.log(`Code: ${gitDescription()}. ${loadAverage()} at the start.`);
   console.log(
     `Service: \`node ${[...DEPLOYED_NODE_OPTIONS, DEPLOYED_SCRIPT].join(' ')}\` (npm start: compiled JavaScript, plain node); baseline: \`node ${[...DEPLOYED_NODE_OPTIONS, '--import tsx'].join(' ')} bench/baseline-server.ts\`.`,
   );
@@ -417,6 +418,11 @@ function buildIfStale(): void {
   if (built > newest(join(PROJECT_ROOT, 'src'))) return;
   console.log(`${DEPLOYED_SCRIPT} is missing or older than src/: npm run build`);
   execFileSync('npm', ['run', 'build'], { cwd: PROJECT_ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
+}
+
+/** How busy the machine was (other processes compete with the servers and the load generator for its cores). */
+function loadAverage(): string {
+  return `Load average ${loadavg().map((l) => l.toFixed(2)).join(', ')} (1, 5, 15 min) on ${availableParallelism()} cores`;
 }
 
 /** The commit measured, and whether the work tree differed from it. */
