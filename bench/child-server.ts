@@ -16,8 +16,9 @@ export interface ChildServer {
 }
 
 /**
- * Starts `node --import tsx <script>` the way the service is deployed, on a
- * free port of 127.0.0.1 (`env` may depend on the server's own URL). Its stdout and stderr (the JSON log) go to
+ * Starts `node <options of npm start> <script>` the way the service is deployed
+ * (compiled JavaScript with plain node; a TypeScript script, such as the
+ * baseline, is loaded through tsx), on a free port of 127.0.0.1 (`env` may depend on the server's own URL). Its stdout and stderr (the JSON log) go to
  * `logFile`, so the load generator never has to read them and a full pipe can
  * never slow the server down.
  */
@@ -28,10 +29,31 @@ export async function startChildServer(
   logFile: string,
   nodeArgs: readonly string[] = [],
 ): Promise<ChildServer> {
+  // The free port is released before the child binds it, and other processes on the machine may take it in between: try again on a new one.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(name, script, env, logFile, nodeArgs);
+    } catch (error) {
+      if (!(error instanceof ExitedEarly) || attempt === 3) throw error;
+      console.error(`${(error as Error).message}; starting it again`);
+    }
+  }
+}
+
+class ExitedEarly extends Error {}
+
+async function startOnce(
+  name: string,
+  script: string,
+  env: Record<string, string> | ((url: string) => Record<string, string>),
+  logFile: string,
+  nodeArgs: readonly string[],
+): Promise<ChildServer> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const log = openSync(logFile, 'a');
-  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, ...DEPLOYED_NODE_OPTIONS, '--import', 'tsx', script], {
+  const loader = script.endsWith('.ts') ? ['--import', 'tsx'] : [];
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, ...DEPLOYED_NODE_OPTIONS, ...loader, script], {
     cwd: PROJECT_ROOT,
     env: { ...process.env, HOST: '127.0.0.1', ...(typeof env === 'function' ? env(url) : env), PORT: String(port) },
     stdio: ['ignore', log, log],
@@ -40,7 +62,10 @@ export async function startChildServer(
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const deadline = Date.now() + 30_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode} before listening; see ${logFile}`);
+    if (child.exitCode !== null) {
+      const tail = readFileSync(logFile, 'utf8').trim().split('\n').slice(-3).join('\n');
+      throw new ExitedEarly(`${name} exited with ${child.exitCode} before listening on port ${port}; the end of its log:\n${tail}`);
+    }
     try {
       const res = await fetch(`${url}/cds-services`);
       await res.arrayBuffer();
@@ -67,16 +92,20 @@ export async function startChildServer(
   };
 }
 
+/** The compiled entry point `npm start` runs (issue 11: dist/, plain node, no tsx in the process). */
+export const DEPLOYED_SCRIPT = 'dist/server.js';
+
 /**
  * The Node.js options `npm start` runs the service with (package.json
- * "start": node <options> --import tsx src/server.ts). The bench gives them to
- * the service and to the baseline alike.
+ * "start": node <options> dist/server.js). The bench gives them to the
+ * service and to the baseline alike.
  */
 export const DEPLOYED_NODE_OPTIONS: readonly string[] = (() => {
   const start = (JSON.parse(readFileSync(`${PROJECT_ROOT}/package.json`, 'utf8')) as { scripts: Record<string, string> }).scripts['start'] ?? '';
   const words = start.trim().split(/\s+/);
-  if (words[0] !== 'node' || words.at(-1) !== 'src/server.ts') throw new Error(`package.json "start" is not "node <options> src/server.ts": ${start}`);
-  return words.slice(1, -1).filter((w, i, all) => w !== '--import' && all[i - 1] !== '--import');
+  if (words[0] !== 'node' || words.at(-1) !== DEPLOYED_SCRIPT) throw new Error(`package.json "start" is not "node <options> ${DEPLOYED_SCRIPT}": ${start}`);
+  if (words.includes('--import')) throw new Error(`package.json "start" loads a module before the service (${start}); the bench assumes plain node`);
+  return words.slice(1, -1);
 })();
 
 let ticksPerSecond: number | undefined;

@@ -1,8 +1,14 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { FhirResource } from 'fhir/r4.js';
+import { loadDiscovery } from '../src/hooks/discovery.js';
+import { fromRoot } from '../src/paths.js';
 import { buildEncounter, PATIENT_ID, searchset } from '../test/support/fhir-factories.js';
+import { ORDER_SIGN } from '../test/support/hook-requests.js';
 import { eligibleMantleCellRecord } from '../test/support/patient-scenarios.js';
+
+/** The FHIR queries an order-sign call with nothing prefetched makes: one per prefetch template of discovery.json (11 since issue 10). */
+export const ORDER_SIGN_QUERIES: number = loadDiscovery(fromRoot('discovery.json')).sources.get(ORDER_SIGN)?.length ?? 0;
 
 export interface DelayedFhirServer {
   /** The FHIR base URL, e.g. http://127.0.0.1:40000/fhir. */
@@ -13,10 +19,12 @@ export interface DelayedFhirServer {
 }
 
 /**
- * A FHIR server on 127.0.0.1 answering the eight record queries of a Tecartus
- * order-sign with nothing prefetched (Patient, Coverage, Encounter, Condition,
- * Procedure, MedicationRequest, MedicationAdministration, MedicationStatement),
- * each after `delayMs`; with `null` it accepts requests and never answers.
+ * A FHIR server on 127.0.0.1 answering the record queries of a Tecartus
+ * order-sign with nothing prefetched, one per prefetch template of
+ * discovery.json (Patient, Coverage, Encounter, Condition, Procedure,
+ * MedicationRequest, MedicationAdministration, MedicationStatement, and the
+ * supplementary ServiceRequest, Observation and Encounter history), each after
+ * `delayMs`; with `null` it accepts requests and never answers.
  */
 export async function startDelayedFhirServer(delayMs: number | null): Promise<DelayedFhirServer> {
   const encounter = buildEncounter();
@@ -31,6 +39,9 @@ export async function startDelayedFhirServer(delayMs: number | null): Promise<De
       MedicationRequest: searchset([]),
       MedicationAdministration: searchset([]),
       MedicationStatement: searchset([]),
+      ServiceRequest: searchset([]),
+      Observation: searchset([]),
+      Encounter: searchset([]),
     } satisfies Record<string, FhirResource>).map(([path, resource]) => [path, JSON.stringify(resource)]),
   );
   const notFound = JSON.stringify({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'not-found' }] });
@@ -45,7 +56,7 @@ export async function startDelayedFhirServer(delayMs: number | null): Promise<De
       res.end(body ?? notFound);
     }, delayMs);
   });
-  // Many hook calls at once each open eight connections.
+  // Many hook calls at once each open one connection per query.
   server.maxConnections = 10_000;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {

@@ -1,32 +1,37 @@
 import { randomUUID } from 'node:crypto';
 import autocannon from 'autocannon';
 
+/** A POST prepared for load: where it goes, and a body for each request. */
+export interface RequestTemplate {
+  readonly path: string;
+  readonly contentType: string;
+  /** Size of one body in bytes. */
+  readonly bytes: number;
+  /** The body of one request. */
+  body(): string;
+  /** Headers for one request (e.g. a fresh JWT); content-type is added. */
+  readonly headers?: ((path: string) => Record<string, string>) | undefined;
+}
+
 /**
  * A hook request prepared for load: its JSON cut around the hookInstance, so
  * each request gets a fresh one (as EHRs send) without serialising the body
  * again: prefix + uuid + suffix.
  */
-export interface HookRequestTemplate {
-  readonly path: string;
-  readonly prefix: string;
-  readonly suffix: string;
-  /** Size of one body in bytes. */
-  readonly bytes: number;
-  /** Headers for one request (e.g. a fresh JWT); content-type is added. */
-  readonly headers?: ((path: string) => Record<string, string>) | undefined;
-}
-
-export function hookRequestTemplate(path: string, request: Record<string, unknown>, headers?: HookRequestTemplate['headers']): HookRequestTemplate {
+export function hookRequestTemplate(path: string, request: Record<string, unknown>, headers?: RequestTemplate['headers']): RequestTemplate {
   const marker = randomUUID();
   const json = JSON.stringify({ ...request, hookInstance: marker });
   const at = json.indexOf(marker);
   if (at < 0 || json.indexOf(marker, at + 1) >= 0) throw new Error('the hookInstance marker must occur once');
-  return { path, prefix: json.slice(0, at), suffix: json.slice(at + marker.length), bytes: Buffer.byteLength(json), headers };
+  const prefix = json.slice(0, at);
+  const suffix = json.slice(at + marker.length);
+  return { path, contentType: 'application/json', bytes: Buffer.byteLength(json), body: () => prefix + randomUUID() + suffix, headers };
 }
 
-/** One body with a fresh hookInstance. */
-export function freshBody(template: HookRequestTemplate): string {
-  return template.prefix + randomUUID() + template.suffix;
+/** A FHIR operation call with the same body every time (e.g. DTR $questionnaire-package with one context). */
+export function fhirRequestTemplate(path: string, resource: object): RequestTemplate {
+  const json = JSON.stringify(resource);
+  return { path, contentType: 'application/fhir+json', bytes: Buffer.byteLength(json), body: () => json };
 }
 
 export interface LoadSettings {
@@ -50,11 +55,11 @@ export interface LoadResult {
 }
 
 /**
- * Loads one server with one kind of hook request (autocannon, from this
+ * Loads one server with one kind of request (autocannon, from this
  * process). Any answer other than 200, and any connection error, fails the
  * run: the figures are only for correct answers.
  */
-export async function loadServer(baseUrl: string, template: HookRequestTemplate, settings: LoadSettings, cpuSeconds: () => number | undefined = () => undefined): Promise<LoadResult> {
+export async function loadServer(baseUrl: string, template: RequestTemplate, settings: LoadSettings, cpuSeconds: () => number | undefined = () => undefined): Promise<LoadResult> {
   const cpuBefore = cpuSeconds();
   const result = await autocannon({
     url: baseUrl,
@@ -67,8 +72,8 @@ export async function loadServer(baseUrl: string, template: HookRequestTemplate,
         path: template.path,
         setupRequest: (request) => ({
           ...request,
-          headers: { 'content-type': 'application/json', ...template.headers?.(template.path) },
-          body: freshBody(template),
+          headers: { 'content-type': template.contentType, ...template.headers?.(template.path) },
+          body: template.body(),
         }),
       },
     ],

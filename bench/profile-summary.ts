@@ -1,10 +1,13 @@
 /**
  * Summarises a V8 CPU profile (node --cpu-prof; npm run bench -- --profile <dir>):
  * where the time went, by function (self time) and by source file (self
- * time, and inclusive time for the project's own files).
- *
- * and by stage of a hook call (each sample goes to the innermost stage on
+ * time, and inclusive time for the project's own files), and by stage of a
+ * hook call or a DTR package call (each sample goes to the innermost stage on
  * its stack; with the number of requests the profile covers, per request).
+ *
+ * The bench profiles the compiled service, so the project's frames are named
+ * by their dist/ file and the line of the compiled JavaScript (tsc keeps the
+ * function names; dist/x.js.map leads back to src/x.ts).
  *
  * Run: node --import tsx bench/profile-summary.ts <file.cpuprofile> [top] [requests]
  */
@@ -57,6 +60,9 @@ const fileOf = (n: ProfileNode) => {
 };
 const label = (n: ProfileNode) => `${n.callFrame.functionName || '(anonymous)'} ${where(n)}:${n.callFrame.lineNumber + 1}`;
 
+/** The project's own code: the compiled service (dist/), or src/ when profiled through tsx. */
+const OWN_FILE = /^(src|dist)\//;
+const OWN_FUNCTION = / (src|dist)\//;
 const add = (map: Map<string, number>, key: string, t: number) => map.set(key, (map.get(key) ?? 0) + t);
 const selfByFunction = new Map<string, number>();
 const selfByFile = new Map<string, number>();
@@ -87,29 +93,41 @@ const show = (title: string, map: Map<string, number>, filter: (k: string) => bo
 console.log(`${file}: ${(total / 1e6).toFixed(1)} s busy (shares below are of that)`);
 show('Self time by function', selfByFunction);
 show('Self time by file or package', selfByFile);
-show("Inclusive time, the project's own files", inclusiveByFile, (k) => k.startsWith('src/'));
-show("Inclusive time, the project's own functions", inclusiveByFunction, (k) => / src\//.test(k));
+show("Inclusive time, the project's own files", inclusiveByFile, (k) => OWN_FILE.test(k));
+show("Inclusive time, the project's own functions", inclusiveByFunction, (k) => OWN_FUNCTION.test(k));
+
+/** A frame of the project's module `path` (without extension), compiled (dist/…js) or not (src/…ts). */
+const inModule = (url: string, path: string) => url.includes(`/dist/${path}.js`) || url.includes(`/src/${path}.ts`);
+const inFolder = (url: string, folder: string) => url.includes(`/dist/${folder}/`) || url.includes(`/src/${folder}/`);
 
 /**
- * Stages of a hook call, by the functions that do them; the innermost match on
- * a stack wins. Express's own frames (router, layer, response) end the search:
+ * Stages of a hook call (src/hooks/handle-order-hook.ts, steps 1 to 6) and of
+ * a DTR package call, by the functions that do them; the innermost match on a
+ * stack wins. Express's own frames (router, layer, response) end the search:
  * a middleware that calls next() is not charged with what runs after it.
  */
 const STAGES: readonly { name: string; match: (fn: string, url: string) => boolean }[] = [
-  { name: 'start-up (loading modules, policy, store)', match: (fn, url) => url.includes('esm/module_job') || url.includes('start-server') || fn === 'compileSourceTextModule' },
+  { name: 'start-up (loading modules, policy, store)', match: (fn, url) => url.includes('esm/module_job') || inModule(url, 'http/start-server') || fn === 'compileSourceTextModule' },
   { name: 'garbage collection', match: (fn) => fn === '(garbage collector)' },
-  { name: 'request check (fast check, zod on bad input)', match: (fn) => fn === 'parseHookRequest' },
-  { name: 'policy evaluation (criteria, code sets, FHIRPath)', match: (fn) => fn === 'evaluateTecartusOrder' },
-  { name: 'cards, coverage information, coverage-assertion-id', match: (fn) => ['buildCards', 'coverageAssertionId', 'coverageInformationExtension', 'coverageInformationAction'].includes(fn) },
-  { name: 'hook handler, rest (order matching, prefetch, record)', match: (fn) => fn === 'handleOrderHook' },
-  { name: 'audit record: building it (incl. SHA-256 of the answer)', match: (fn) => fn === 'hookCallRecord' },
-  { name: 'audit record: SQLite group commit', match: (fn) => fn === 'commitPending' },
-  { name: 'answer serialisation (JSON.stringify)', match: (fn) => fn === 'responseBody' },
+  { name: 'request check (zod schemas, Ajv shapes)', match: (fn) => fn === 'parseHookRequest' || fn === 'readPackageRequest' },
+  { name: 'finding the Tecartus orders', match: (fn) => fn === 'findTecartusOrders' },
+  { name: 'gathering the record (prefetch, FHIR queries, reading resources)', match: (fn) => fn === 'gatherPatientRecord' || fn === 'readPrefetch' },
+  { name: 'policy evaluation (criteria, code sets, FHIRPath)', match: (fn) => fn === 'evaluateTecartusOrders' },
+  { name: 'cards, coverage information, coverage-assertion-id', match: (fn) => fn === 'answerDecisions' },
+  { name: 'audit record: building it (incl. SHA-256 of the answer)', match: (fn) => fn === 'auditRecord' },
+  { name: 'hook handler, rest (answer serialisation, order matching)', match: (fn) => fn === 'handleOrderHook' },
+  { name: 'audit record: SQLite group commit', match: (fn) => fn === 'commitGroup' },
+  // The store's reads run from a promise chain of their own, so they are found by the SQLite store's frames, not by their caller.
+  { name: 'store reads (SQLite select and row decoding; the DTR assertion look-up)', match: (fn, url) => (fn === 'select' || fn === 'decode') && inModule(url, 'store/sqlite-decision-store') },
+  { name: 'DTR: draft QuestionnaireResponse', match: (fn) => fn === 'draftQuestionnaireResponse' },
+  { name: 'DTR: ValueSet expansions of the day', match: (fn) => fn === 'expandedNow' },
+  { name: 'DTR: package, rest', match: (fn) => fn === 'questionnairePackage' },
+  { name: 'FHIR answer serialisation (JSON.stringify in fhir-routes send)', match: (fn, url) => fn === 'send' && inModule(url, 'http/fhir-routes') },
   { name: 'JSON body parsing (body-parser, as in the baseline)', match: (fn, url) => fn === 'parse' && url.includes('body-parser') },
   { name: 'JSON depth limit', match: (fn) => fn === 'depthExceeds' },
-  { name: 'logging (pino)', match: (fn, url) => url.includes('/pino/') || url.includes('request-log') },
-  { name: 'metrics (prom-client)', match: (fn, url) => url.includes('prom-client') || url.includes('src/operations/metrics') },
-  { name: 'JWT verification', match: (fn, url) => url.includes('src/auth/') || url.includes('/jose/') },
+  { name: 'logging (pino)', match: (_fn, url) => url.includes('/pino/') || inModule(url, 'http/request-log') },
+  { name: 'metrics (prom-client)', match: (_fn, url) => url.includes('prom-client') || inModule(url, 'operations/metrics') },
+  { name: 'JWT verification', match: (_fn, url) => inFolder(url, 'auth') || url.includes('/jose/') },
   { name: 'socket writes (writev, as in the baseline)', match: (fn) => fn === 'writev' || fn === 'writeBuffer' || fn === 'writeUtf8String' },
 ];
 const EXPRESS_FRAMES = /node_modules\/(router|express)\//;

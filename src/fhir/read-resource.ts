@@ -25,7 +25,7 @@ type JsonSchema = { type?: string; properties?: Record<string, JsonSchema>; item
  * Schema and checked by Ajv (a standard validator that does not copy).
  */
 export class ResourceReader {
-  readonly #schemas = new Map<string, JsonSchema>();
+  readonly #conformers = new Map<string, Conform>();
   readonly #validators = new Map<string, ValidateFunction>();
 
   constructor() {
@@ -33,7 +33,7 @@ export class ResourceReader {
     for (const [type, shape] of Object.entries(RESOURCE_SHAPES)) {
       // Shared parts (Coding, CodeableConcept…) as definitions: a fifth of the size, compiled five times faster than inlined.
       const schema = z.toJSONSchema(shape, { target: 'draft-7', io: 'input', unrepresentable: 'any', reused: 'ref' }) as JsonSchema;
-      this.#schemas.set(type, schema);
+      this.#conformers.set(type, conformer(schema, schema, new Map()));
       this.#validators.set(type, ajv.compile(schema));
     }
   }
@@ -43,10 +43,10 @@ export class ResourceReader {
     if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
     const type = (value as { resourceType?: unknown }).resourceType;
     if (typeof type !== 'string' || type === '') return undefined;
-    const schema = this.#schemas.get(type);
+    const conform = this.#conformers.get(type);
     const validate = this.#validators.get(type);
-    if (!schema || !validate) return { resource: value as FhirResource, problems: [] };
-    const conformed = conform(schema, value, schema) as Record<string, unknown>;
+    if (!conform || !validate) return { resource: value as FhirResource, problems: [] };
+    const conformed = conform(value) as Record<string, unknown>;
     if (validate(conformed)) return { resource: conformed as unknown as FhirResource, problems: [] };
     // Leave out each top-level element that holds a malformed value; the rest of the resource is read.
     const errors = validate.errors ?? [];
@@ -59,33 +59,66 @@ export class ResourceReader {
 }
 
 /** Wraps single values where the schema wants an array; returns the same object when nothing changed. */
-function conform(schema: JsonSchema, value: unknown, root: JsonSchema): unknown {
-  if (schema.allOf) return schema.allOf.reduce((v, part) => conform(part, v, root), value);
+type Conform = (value: unknown) => unknown;
+const unchanged: Conform = (value) => value;
+
+/**
+ * The walk that conforms a value to `schema`, built once per resource type
+ * (walking the JSON Schema itself on every read cost more than validating:
+ * docs/performance.md). Parts of the schema with no array below them are
+ * skipped. `byRef` holds the walk of each shared definition, so a definition
+ * used in many places (Coding) is built once and a recursive one ends.
+ */
+function conformer(schema: JsonSchema, root: JsonSchema, byRef: Map<string, Conform>): Conform {
+  if (schema.allOf) {
+    const parts = schema.allOf.map((part) => conformer(part, root, byRef)).filter((c) => c !== unchanged);
+    if (parts.length === 0) return unchanged;
+    return parts.length === 1 ? parts[0]! : (value) => parts.reduce((v, c) => c(v), value);
+  }
   if (schema.$ref !== undefined) {
-    const target = root.definitions?.[schema.$ref.replace('#/definitions/', '')];
-    return target ? conform(target, value, root) : value;
+    const name = schema.$ref.replace('#/definitions/', '');
+    const target = root.definitions?.[name];
+    if (!target) return unchanged;
+    const known = byRef.get(name);
+    if (known) return known;
+    // While the definition is being built, a reference to it from inside itself goes through this stand-in.
+    let built: Conform = unchanged;
+    byRef.set(name, (value) => built(value));
+    built = conformer(target, root, byRef);
+    byRef.set(name, built);
+    return built;
   }
   if (schema.type === 'array' && schema.items) {
-    const list = Array.isArray(value) ? value : value === undefined || value === null ? value : [value];
-    if (!Array.isArray(list)) return list;
-    let copy: unknown[] | undefined;
-    list.forEach((item, i) => {
-      const c = conform(schema.items!, item, root);
-      if (c !== item) (copy ??= [...list])[i] = c;
-    });
-    return copy ?? list;
+    const item = conformer(schema.items, root, byRef);
+    return (value) => {
+      const list = Array.isArray(value) ? value : value === undefined || value === null ? value : [value];
+      if (!Array.isArray(list) || item === unchanged) return list;
+      let copy: unknown[] | undefined;
+      for (let i = 0; i < list.length; i++) {
+        const c = item(list[i]);
+        if (c !== list[i]) (copy ??= [...list])[i] = c;
+      }
+      return copy ?? list;
+    };
   }
-  if (schema.type === 'object' && schema.properties && value !== null && typeof value === 'object' && !Array.isArray(value)) {
-    const object = value as Record<string, unknown>;
-    let copy: Record<string, unknown> | undefined;
-    for (const [key, sub] of Object.entries(schema.properties)) {
-      if (!Object.hasOwn(object, key)) continue;
-      const c = conform(sub, object[key], root);
-      if (c !== object[key]) (copy ??= { ...object })[key] = c;
-    }
-    return copy ?? object;
+  if (schema.type === 'object' && schema.properties) {
+    const properties = Object.entries(schema.properties)
+      .map(([key, sub]) => [key, conformer(sub, root, byRef)] as const)
+      .filter(([, c]) => c !== unchanged);
+    if (properties.length === 0) return unchanged;
+    return (value) => {
+      if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
+      const object = value as Record<string, unknown>;
+      let copy: Record<string, unknown> | undefined;
+      for (const [key, conform] of properties) {
+        if (!Object.hasOwn(object, key)) continue;
+        const c = conform(object[key]);
+        if (c !== object[key]) (copy ??= { ...object })[key] = c;
+      }
+      return copy ?? object;
+    };
   }
-  return value;
+  return unchanged;
 }
 
 function topElement(error: ErrorObject): string | undefined {
