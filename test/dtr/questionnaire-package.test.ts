@@ -196,12 +196,13 @@ describe('oper-12 to oper-16: the package contents', () => {
     assert.deepEqual(questionnaire.meta?.profile, ['http://hl7.org/fhir/us/davinci-dtr/StructureDefinition/dtr-std-questionnaire']);
   });
 
-  it('oper-13: every Library carries its CQL and its ELM, byte for byte the files of policies/…/dtr', () => {
+  it('oper-13: every Library carries its CQL byte for byte and its ELM as the same JSON as the files of policies/…/dtr (without their indentation)', () => {
     assert.deepEqual(contents.libraries.map((l) => l.name), ['TecartusPriorAuth', 'FHIRHelpers']);
     for (const library of contents.libraries) {
       const source = artifacts.libraries.find((s) => s.name === library.name)!;
       assert.equal(libraryContent(library, CQL_CONTENT_TYPE), source.cql);
-      assert.equal(libraryContent(library, ELM_CONTENT_TYPE), readFileSync(join(POLICY_DIRECTORY, 'dtr', `${library.name}.elm.json`), 'utf8'));
+      const file = readFileSync(join(POLICY_DIRECTORY, 'dtr', `${library.name}.elm.json`), 'utf8');
+      assert.equal(libraryContent(library, ELM_CONTENT_TYPE), JSON.stringify(JSON.parse(file)));
     }
   });
 

@@ -372,7 +372,9 @@ describe('Card preview page in Chromium: completing the documentation in LHC-For
   let draft: Json;
   /** The order-sign call the documentation and prior authorization steps are for. */
   let lastSign: Awaited<ReturnType<typeof hookCall>>;
-  const visible = (id: string) => open.page.isVisible(lformsItem(id));
+  // LHC-Forms shows and hides items after the click returns: wait for the state (a loaded machine is slow), then say which.
+  const shown = (id: string) => open.page.waitForSelector(lformsItem(id), { state: 'visible', timeout: 15_000 }).then(() => true, () => false);
+  const hidden = (id: string) => open.page.waitForSelector(lformsItem(id), { state: 'hidden', timeout: 15_000 }).then(() => true, () => false);
 
   before(async () => {
     for (const file of ['fhir/r4/profiles-types.json', 'fhir/r4/profiles-resources.json']) indexStructureDefinitionBundle(readJson(file) as never);
@@ -424,16 +426,16 @@ describe('Card preview page in Chromium: completing the documentation in LHC-For
 
   it('enableWhen: the relapse details appear once relapse is answered yes, the outpatient attestation only while the setting is ambulatory', async () => {
     const { page } = open;
-    assert.equal(await visible('relapsed-or-refractory-date/1/1'), false);
-    assert.equal(await visible('outpatient-attestation/1/1|true'), false);
-    assert.ok(await visible('file-flow-cytometry-report/1/1'), 'ALL: the flow cytometry report is asked for');
+    assert.ok(await hidden('relapsed-or-refractory-date/1/1'), 'relapsed-or-refractory-date/1/1 is hidden');
+    assert.ok(await hidden('outpatient-attestation/1/1|true'), 'outpatient-attestation/1/1|true is hidden');
+    assert.ok(await shown('file-flow-cytometry-report/1/1'), 'ALL: the flow cytometry report is asked for');
     await chooseOption(page, 'administration-setting/1/1', 'ambulatory');
-    assert.ok(await visible('outpatient-attestation/1/1|true'));
+    assert.ok(await shown('outpatient-attestation/1/1|true'), 'outpatient-attestation/1/1|true is shown');
     await answerBoolean(page, 'outpatient-attestation/1/1', true);
     await chooseOption(page, 'administration-setting/1/1', 'inpatient encounter');
-    assert.equal(await visible('outpatient-attestation/1/1|true'), false);
+    assert.ok(await hidden('outpatient-attestation/1/1|true'), 'outpatient-attestation/1/1|true is hidden');
     await answerBoolean(page, 'relapsed-or-refractory/1/1', true);
-    assert.ok(await visible('relapsed-or-refractory-date/1/1'));
+    assert.ok(await shown('relapsed-or-refractory-date/1/1'), 'relapsed-or-refractory-date/1/1 is shown');
   });
 
   it('"Done" after the clinician answers the rest: a completed DTR QuestionnaireResponse, manual answers naming the clinician, hidden items left out', async () => {
