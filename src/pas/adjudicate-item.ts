@@ -1,19 +1,13 @@
 import type { CriterionId, CriterionResult, DocumentedFacts, OrderDecision } from '../policy/decision.js';
 import type { FindingCode, PolicyDefinition } from '../policy/policy-definition.js';
+import type { CriterionRecord } from '../store/decision-store.js';
 import { answersSatisfying, type FormAnswer } from './form-answers.js';
-
-/** The criterion as the CRD decision stored it at order-sign (src/store OrderDecisionRecord, narrowed to what is read here). */
-export interface RecordedCriterion {
-  readonly criterion: CriterionId;
-  readonly status: 'met' | 'not-met' | 'unknown';
-  readonly finding?: string | undefined;
-  readonly evidence: readonly string[];
-}
 
 /** The order-sign decision for the item's order, when the request names the assertion and it is the same patient and order. */
 export interface OrderSignDecision {
   readonly assertionId: string;
-  readonly criteria: readonly RecordedCriterion[];
+  /** The criteria as the CRD decision stored them at order-sign. */
+  readonly criteria: readonly CriterionRecord[];
   readonly documented?: DocumentedFacts | undefined;
 }
 

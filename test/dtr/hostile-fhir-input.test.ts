@@ -2,25 +2,11 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import request from 'supertest';
+import { mutated, pathsOf } from '../support/json-damage.js';
 import { buildQuestionnairePackageRequest } from '../support/dtr-requests.js';
 import { createTestApp } from '../support/test-app.js';
 
 const { app } = createTestApp();
-
-/** Random damage to a valid input at one path. */
-function mutated(base: unknown, path: (string | number)[], value: unknown): unknown {
-  const copy = structuredClone(base) as Record<string | number, unknown>;
-  let parent = copy;
-  for (const key of path.slice(0, -1)) parent = parent[key] as Record<string | number, unknown>;
-  parent[path.at(-1)!] = value;
-  return copy;
-}
-
-function pathsOf(value: unknown, path: (string | number)[] = [], into: (string | number)[][] = []): (string | number)[][] {
-  if (path.length > 0) into.push(path);
-  if (value !== null && typeof value === 'object') for (const [k, v] of Object.entries(value)) pathsOf(v, [...path, Array.isArray(value) ? Number(k) : k], into);
-  return into;
-}
 
 describe('Hostile input on the FHIR API: never a 5xx, every answer FHIR JSON', () => {
   for (const [name, path, base] of [

@@ -2,26 +2,12 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import request from 'supertest';
+import { mutated, pathsOf } from '../support/json-damage.js';
 import { CLEAN_ANSWERS, completeForm, pasRequestFor, signAndFetchForm } from '../support/pas-flow.js';
 import { eligibleMantleCellRecord } from '../support/patient-scenarios.js';
 import { createTestApp } from '../support/test-app.js';
 
 const { app } = createTestApp();
-
-/** Random damage to a valid input at one path. */
-function mutated(base: unknown, path: (string | number)[], value: unknown): unknown {
-  const copy = structuredClone(base) as Record<string | number, unknown>;
-  let parent = copy;
-  for (const key of path.slice(0, -1)) parent = parent[key] as Record<string | number, unknown>;
-  parent[path.at(-1)!] = value;
-  return copy;
-}
-
-function pathsOf(value: unknown, path: (string | number)[] = [], into: (string | number)[][] = []): (string | number)[][] {
-  if (path.length > 0) into.push(path);
-  if (value !== null && typeof value === 'object') for (const [k, v] of Object.entries(value)) pathsOf(v, [...path, Array.isArray(value) ? Number(k) : k], into);
-  return into;
-}
 
 describe('Hostile input on PAS: never a 5xx; a PAS response, an inquiry answer or one OperationOutcome', () => {
   for (const operation of ['$submit', '$inquire'] as const) {
