@@ -30,5 +30,5 @@ export const DECISION_REASON_SYSTEM = 'https://codesystem.x12.org/external/886';
 
 export const ADJUDICATION_SYSTEM = 'http://terminology.hl7.org/CodeSystem/adjudication';
 export const PROCESS_PRIORITY_SYSTEM = 'http://terminology.hl7.org/CodeSystem/processpriority';
-/** Where an approved request's authorization number lives: PAS uses reviewAction.number (HCR02) and ClaimResponse.preAuthRef. */
+/** The member id's identifier type (v2-0203 MB): PAS profile-coverage identifier[memberid]. */
 export const MEMBER_ID_TYPE = { system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'MB' } as const;

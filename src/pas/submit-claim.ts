@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Bundle, FhirResource, Medication, Organization, QuestionnaireResponse } from 'fhir/r4.js';
+import type { FhirResource, Medication, Organization, QuestionnaireResponse } from 'fhir/r4.js';
 import { assembleRecord } from '../fhir/assemble-record.js';
 import { dayIn, formatDay, parseDay } from '../fhir/dates.js';
 import type { RecordPart } from '../fhir/patient-record.js';
@@ -82,7 +82,8 @@ export async function submitClaim(body: unknown, clientIss: string, fhirBase: st
     return { sequence: item.sequence, action: 'certified', authNumber: authorizationNumber(rules.authorizationNumberPrefix, now), period: authorizationPeriod(serviceDate, rules.authorizationPeriodDays), issued: formatDay(dayIn(deps.policy.definition.timeZone, now)) };
   });
   for (const item of items) if (item.decision === 'pend') notes.push(...item.missing.map((m) => `Item ${item.sequence}: ${m}`));
-  if (items.some((i) => i.decision === 'pend')) notes.push(`Pended for review by ${deps.policy.definition.payer.name}: a decision is due by ${dueAt(now, submission.priority, deps).toISOString()}.`);
+  const due = dueAt(now, submission.priority, deps);
+  if (items.some((i) => i.decision === 'pend')) notes.push(`Pended for review by ${deps.policy.definition.payer.name}: a decision is due by ${due.toISOString()}.`);
 
   const requestId = randomUUID();
   const responseBundle = buildResponseBundle({ submission, fhirBase, responseId: requestId, created: now, items: itemAnswers, notes, humanReviewed: false });
@@ -94,7 +95,7 @@ export async function submitClaim(body: unknown, clientIss: string, fhirBase: st
     claimIdentifier: submission.claimIdentifier,
     receivedAt: now,
     priority: submission.priority,
-    dueAt: dueAt(now, submission.priority, deps),
+    dueAt: due,
     status: allCertified ? 'certified' : 'pended',
     ...(allCertified ? { decidedAt: now, decidedBy: 'engine', authNumber: itemAnswers.map((a) => (a.action === 'certified' ? a.authNumber : '')).join(',') } : {}),
     memberIds: submission.memberIds,
@@ -187,8 +188,4 @@ async function orderSignDecisions(submission: PasSubmission, deps: PasDependenci
 export function chooseForm(forms: readonly QuestionnaireResponse[], canonical: string): QuestionnaireResponse | undefined {
   const url = canonical.split('|')[0];
   return forms.find((f) => f.questionnaire === canonical) ?? forms.find((f) => f.questionnaire?.split('|')[0] === url) ?? forms[0];
-}
-
-export function responseBundleOf(request: PaRequestRecord): Bundle {
-  return request.responseBundle as Bundle;
 }

@@ -115,7 +115,7 @@ describe('Closing the loop in CRD: a re-sign of an approved order says the PA is
     assert.match(instructions.summary, new RegExp(`${number}, valid 2026-06-15 to 2026-09-12`));
   });
 
-  it('another patient, or a pended request, is not satisfied', async () => {
+  it('a request still pended is not satisfied: the re-sign says auth-needed', async () => {
     const t = createTestApp();
     await pendedRequest(t);
     const again = await postHook(t.app, ORDER_SIGN, buildHookRequest({ record: eligibleMantleCellRecord() }));

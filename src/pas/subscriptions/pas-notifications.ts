@@ -9,7 +9,7 @@ import type { PasSubscriptionStore } from '../../store/pas-subscription-store.js
 import type { SqlSession } from '../../store/sql-database.js';
 import { writeEventIn, type OutboxEvent } from '../../store/pas-subscription-store.js';
 import { eventNotificationBundle } from './notification-bundles.js';
-import { NotificationDelivery, type DeliverySettings, type NotificationObserver } from './notification-delivery.js';
+import { NotificationDelivery, type DeliveryDependencies, type NotificationObserver } from './notification-delivery.js';
 import { tokensMatch } from './organization-filter.js';
 import { PasSubscriptionService } from './subscription-service.js';
 
@@ -38,16 +38,8 @@ export interface PasNotificationEvent {
   };
 }
 
-export interface PasNotificationsDependencies {
-  readonly store: PasSubscriptionStore;
-  readonly outbound: OutboundClient;
-  readonly trustedClients: TrustedClients | undefined;
-  readonly settings: DeliverySettings;
-  readonly logger: Logger;
-  readonly observer?: NotificationObserver | undefined;
-  readonly now?: () => Date;
-  readonly random?: () => number;
-}
+/** What the notifications need: the same as their delivery loop. */
+export type PasNotificationsDependencies = DeliveryDependencies;
 
 /**
  * Telling the provider (issue 13, item 5): PAS notifications by R4
