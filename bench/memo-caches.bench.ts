@@ -63,7 +63,7 @@ export async function runMemoBench(sizes: readonly number[] = [50, 5_000]): Prom
   for (const size of sizes) {
     const body = tecartusRequest(size);
     // handleOrderHook is async but does nothing asynchronous here (all prefetched, no store): each run settles at once.
-    const call = (d: HookDependencies) => handleOrderHook({ serviceId: ORDER_SIGN, body, baseUrl: 'http://127.0.0.1' }, d);
+    const call = (d: HookDependencies) => handleOrderHook({ serviceId: ORDER_SIGN, body, baseUrl: () => 'http://127.0.0.1' }, d);
     const check = await call(noMemo);
     if (check.judged.length !== 1) throw new Error('the hook call judged no Tecartus order');
     const runs = size <= 50 ? 200 : 3;

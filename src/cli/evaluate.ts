@@ -60,7 +60,7 @@ export async function evaluateInput(input: EvaluatorInput, options: EvaluationOp
   }
   const serviceId = serviceFor(body['hook'], deps.discovery);
   try {
-    const result = await handleOrderHook({ serviceId, body, baseUrl: deps.baseUrl }, { policy: deps.policy, discovery: deps.discovery, fetcher: deps.fetcher, reader: new ResourceReader(), now: deps.now, questionnaire: deps.questionnaire });
+    const result = await handleOrderHook({ serviceId, body, baseUrl: () => deps.baseUrl }, { policy: deps.policy, discovery: deps.discovery, fetcher: deps.fetcher, reader: new ResourceReader(), now: deps.now, questionnaire: deps.questionnaire });
     return { result, serviceId, input: input.kind, notes };
   } catch (error) {
     if (error instanceof OperationOutcomeError) throw new CliInputError(outcomeMessage(error));

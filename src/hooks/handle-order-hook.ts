@@ -1,11 +1,12 @@
 import type { ApprovedAuthorization, FindApprovedAuthorization } from './approved-authorization.js';
 import type { Medication } from 'fhir/r4.js';
 import { notFound } from '../errors/outcomes.js';
+import { assertDepthWithin, MAX_JSON_DEPTH } from '../json-depth.js';
 import { dayIn, formatDay } from '../fhir/dates.js';
 import { fetchOrderMedications, gatherPatientRecord, type RecordFetcher, type RecordRequest } from '../fhir/gather-record.js';
 import { readPrefetch, type PrefetchReading } from '../fhir/prefetch.js';
 import type { ResourceReader } from '../fhir/read-resource.js';
-import { sourcesFor } from '../fhir/record-sources.js';
+import { sourcesFor, type RecordSource } from '../fhir/record-sources.js';
 import type { CompiledPolicy } from '../policy/compiled-policy.js';
 import { evaluateTecartusOrders } from '../policy/evaluate-order.js';
 import type { HookCallRecord } from '../store/decision-store.js';
@@ -45,8 +46,8 @@ export interface HookDependencies {
 export interface HookCall {
   readonly serviceId: string;
   readonly body: unknown;
-  /** This service's absolute base URL as clients see it. */
-  readonly baseUrl: string;
+  /** This service's absolute base URL as clients see it; asked only when an answer links to the service. */
+  readonly baseUrl: () => string;
   /** The calling CDS client's issuer (JWT iss), which decides the FHIR servers it may name. */
   readonly client?: string | undefined;
 }
@@ -74,6 +75,8 @@ export async function handleOrderHook(call: HookCall, deps: HookDependencies): P
   // 1. Validate the call.
   const service = deps.discovery.services.get(call.serviceId);
   if (!service) throw notFound(`There is no CDS service "${call.serviceId}" here; GET /cds-services lists the services.`);
+  // The depth limit runs where each part is first read: the call's own fields now, the prefetched record only if a Tecartus order needs it.
+  assertDepthExceptPrefetch(call.body);
   const request = parseHookRequest(call.body, service.hook);
   const options = readCrdOptions(request.extension, configurationOptions(service));
   const context = request.context as Record<string, unknown>;
@@ -81,7 +84,7 @@ export async function handleOrderHook(call: HookCall, deps: HookDependencies): P
   let prefetch: PrefetchReading | undefined;
   const recordRequest = (medications: readonly Medication[]): RecordRequest => ({
     sources,
-    prefetch: (prefetch ??= readPrefetch(request.prefetch, sources)),
+    prefetch: (prefetch ??= readDepthLimitedPrefetch(request.prefetch, sources)),
     draftMedications: medications,
     fhirServer: request.fhirServer,
     accessToken: request.fhirAuthorization?.access_token,
@@ -128,7 +131,7 @@ export async function handleOrderHook(call: HookCall, deps: HookDependencies): P
     decisions,
     asSent: drafts.asSent,
     date: formatDay(callDay),
-    baseUrl: call.baseUrl,
+    baseUrl: call.baseUrl(),
     coverageUnreadable: record.unavailable.some((u) => u.part === 'coverage'),
     coverageSent: record.coverages.some((c) => c.status === 'active'),
     questionnaire: deps.questionnaire,
@@ -152,4 +155,15 @@ export async function handleOrderHook(call: HookCall, deps: HookDependencies): P
     }),
   );
   return { service, request, options, judged: answer.judged, response: answer.response, responseText };
+}
+
+/** The call's fields other than prefetch, within the JSON depth limit (a level is the body itself). */
+function assertDepthExceptPrefetch(body: unknown): void {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) return;
+  for (const [key, value] of Object.entries(body)) if (key !== 'prefetch') assertDepthWithin(value, MAX_JSON_DEPTH - 1);
+}
+
+function readDepthLimitedPrefetch(prefetch: HookRequest['prefetch'], sources: readonly RecordSource[]): PrefetchReading {
+  assertDepthWithin(prefetch, MAX_JSON_DEPTH - 1);
+  return readPrefetch(prefetch, sources);
 }

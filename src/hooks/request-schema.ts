@@ -23,6 +23,8 @@ const DraftOrders = z.looseObject(
   { error: (iss) => (iss.input === undefined ? 'is required: the draft orders, as a FHIR Bundle' : 'must be a FHIR Bundle holding the draft orders') },
 );
 
+export const FhirServerUrl = z.url({ error: 'must be an absolute URL (the base of the EHR\'s FHIR server)' });
+
 const FhirAuthorization = z.looseObject(
   {
     access_token: requiredString().min(1, 'must not be empty'),
@@ -51,7 +53,7 @@ export const HookRequestSchema = z
     {
       hook: requiredString().min(1, 'must not be empty'),
       hookInstance: requiredString().min(1, 'must not be empty').max(256, 'is longer than 256 characters'),
-      fhirServer: z.url({ error: 'must be an absolute URL (the base of the EHR\'s FHIR server)' }).optional(),
+      fhirServer: FhirServerUrl.optional(),
       fhirAuthorization: FhirAuthorization.optional(),
       context: OrderContext,
       // Each value is read only when the decision needs it (src/fhir/prefetch.ts says what it must be).

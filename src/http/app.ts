@@ -98,8 +98,6 @@ export function createApp(deps: AppDependencies): Express {
   app.set('trust proxy', config.trustProxy);
   app.use(requestLog(logger));
   app.use(securityHeaders({ https: config.tls !== undefined || config.publicBaseUrl?.startsWith('https:') === true, styleSources: [POLICY_PAGE_STYLE_SOURCE] }));
-  // Operability (docs/operations.md): probes and metrics, outside authentication, no PHI.
-  app.use(healthRoutes({ store, policy: deps.policy, logger }), metricsRoutes(metrics, logger));
   // Hook latency is timed from arrival, so refusals (401, 413, 400) are counted too.
   app.post('/cds-services/:id', hookLatency(metrics, deps.discovery));
   app.use(['/cds-services', '/coverage-assertions', '/fhir'], cdsCors(config.corsOrigins));
@@ -110,16 +108,13 @@ export function createApp(deps: AppDependencies): Express {
   const guard = guardCdsCalls({ config, logger, trust, limitPerClient, now });
   app.post(GUARDED_POSTS, ...guard);
   app.get(GUARDED_GETS, ...guard);
-  // SMART Backend Services (docs/security.md): discovery and the token endpoint are open; /fhir needs an access token (not GET /fhir/metadata).
-  const accessTokens = store.accessTokens();
-  app.use(smartRoutes({ config, logger, trust, limitPerClient, tokens: accessTokens, now }));
-  app.use('/fhir', guardFhirApi({ tokens: accessTokens, openDevelopmentMode: trust === undefined, logger, now }));
   // Requests with draftOrders and prefetched history easily exceed Express's 100 kB default.
   // strict: false lets a JSON string or number through to the request check, which says the body must be an object
-  // (body-parser's strict mode would call valid JSON "not valid JSON").
-  app.use(express.json({ limit: config.bodyLimit, strict: false, type: ['application/json', 'application/fhir+json', 'application/*+json'] }));
-  app.use(limitJsonDepth());
+  // (body-parser's strict mode would call valid JSON "not valid JSON"). A body already read is not read again.
+  const parseJson = express.json({ limit: config.bodyLimit, strict: false, type: ['application/json', 'application/fhir+json', 'application/*+json'] });
 
+  // CDS Hooks first: most calls a CRD service gets are hook calls, and each layer in front of them costs every call (docs/performance.md).
+  app.use('/cds-services', parseJson);
   app.use(
     hookRoutes({
       config,
@@ -148,6 +143,15 @@ export function createApp(deps: AppDependencies): Express {
       },
     }),
   );
+  // Operability (docs/operations.md): probes and metrics, outside authentication, no PHI.
+  app.use(healthRoutes({ store, policy: deps.policy, logger }), metricsRoutes(metrics, logger));
+  // SMART Backend Services (docs/security.md): discovery and the token endpoint are open; /fhir needs an access token (not GET /fhir/metadata).
+  const accessTokens = store.accessTokens();
+  app.use(smartRoutes({ config, logger, trust, limitPerClient, tokens: accessTokens, now }));
+  app.use('/fhir', guardFhirApi({ tokens: accessTokens, openDevelopmentMode: trust === undefined, logger, now }));
+  app.use(parseJson);
+  // Hook calls (above) check the depth of each part of the body as they read it; every other body is checked whole, here.
+  app.use(limitJsonDepth());
   // The payer's FHIR API (Da Vinci DTR).
   app.use(
     fhirRoutes({

@@ -26,7 +26,7 @@ export function hookRoutes(options: HookRouteOptions): Router {
   // Calling a CDS Service: https://cds-hooks.hl7.org/2.0/#calling-a-cds-service
   router.post('/cds-services/:id', async (req, res) => {
     const started = performance.now();
-    const result = await handleOrderHook({ serviceId: req.params.id, body: req.body, baseUrl: baseUrlOf(req, config), client: cdsClientOf(res)?.iss }, hooks);
+    const result = await handleOrderHook({ serviceId: req.params.id, body: req.body, baseUrl: () => baseUrlOf(req, config), client: cdsClientOf(res)?.iss }, hooks);
     options.onAnswered?.(result);
     // As res.json would send it, from the text the audit record hashed.
     res.type('json').send(result.responseText);

@@ -16,6 +16,8 @@ export function requestLog(logger: Logger): RequestHandler {
     const started = performance.now();
     res.on('finish', () => {
       const status = res.statusCode;
+      // Answered requests are logged at debug only: at info (the default) there is no line to build.
+      if (status < 400 && !logger.isLevelEnabled('debug')) return;
       const failure = failureOf(res);
       const line = {
         event: 'http',

@@ -278,6 +278,30 @@ describe('Hostile input: names of Object.prototype members are plain values', ()
     assert.equal(res.status, 400);
     assert.match(res.body.issue[0].details.text, /nested more than 100 levels/);
   });
+
+  it('JSON nested deeper than 100 levels in a draft order or in the prefetched record of a Tecartus call is a 400', async () => {
+    const { app } = createTestApp();
+    let deep: unknown = 'x';
+    for (let i = 0; i < 150; i++) deep = { extension: [{ url: 'x', value: deep }] };
+    const inOrder = buildHookRequest({ orders: [{ ...buildTecartusServiceRequest(), extension: [deep] } as never] });
+    const inPrefetch = buildHookRequest({ extraPrefetch: { deep } });
+    for (const [where, body] of [['draft order', inOrder], ['prefetch', inPrefetch]] as const) {
+      const res = await postHook(app, ORDER_SIGN, body);
+      assert.equal(res.status, 400, `too deep in the ${where}`);
+      assert.match(res.body.issue[0].details.text, /nested more than 100 levels/);
+    }
+  });
+
+  it('a call with no Tecartus order does not read its prefetched record, so a prefetch nested too deep is not walked: no cards, nothing recorded', async () => {
+    const { app, store } = createTestApp();
+    let deep: unknown = 'x';
+    for (let i = 0; i < 150; i++) deep = [deep];
+    const body = buildHookRequest({ orders: [buildOtherOrder()], extraPrefetch: { deep } });
+    const res = await postHook(app, ORDER_SIGN, body);
+    assert.equal(res.status, 200);
+    assert.deepEqual(res.body, { cards: [], systemActions: [] });
+    assert.deepEqual(await store.findHookCalls(body['hookInstance'] as string), [], 'a call with no Tecartus order is not recorded');
+  });
 });
 
 describe('Hostile input: random and forged bearer tokens never get past authentication, and never cause a 5xx', () => {

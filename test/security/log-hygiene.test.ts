@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import request from 'supertest';
+import { CENSOR, REDACTED_KEYS } from '../../src/logger.js';
 import { captureLogger } from '../support/capture-logger.js';
 import { audienceFor, bearer, jwksOf, makeSigner, PUBLIC_BASE_URL, signCdsJwt, writeClientsFile, type TestSigner } from '../support/cds-clients.js';
 import { buildPatient } from '../support/fhir-factories.js';
@@ -100,5 +101,32 @@ describe('Logs: a full request cycle leaves no token and no patient data in the 
     assert.equal(lines.length, 1);
     assert.ok(!lines[0]!.includes(ACCESS_TOKEN), lines[0]);
     assert.match(lines[0]!, /\[REDACTED\]/);
+  });
+
+  it('every credential and body key is redacted in the first three levels of a line, and the caller\'s object is left as it was', () => {
+    const { logger, lines } = captureLogger();
+    for (const key of REDACTED_KEYS) {
+      const line = { [key]: ACCESS_TOKEN, a: { [key]: ACCESS_TOKEN, b: { [key]: ACCESS_TOKEN } }, list: [{ [key]: ACCESS_TOKEN }], kept: 'visible' };
+      const before = structuredClone(line);
+      logger.info(line, 'x');
+      assert.deepEqual(line, before, `logging ${key} must not change the caller's object`);
+      const written = JSON.parse(lines.at(-1)!);
+      assert.ok(!lines.at(-1)!.includes(ACCESS_TOKEN), `${key} reached the log: ${lines.at(-1)}`);
+      assert.equal(written[key], CENSOR);
+      assert.equal(written.a.b[key], CENSOR);
+      assert.equal(written.list[0][key], CENSOR);
+      assert.equal(written.kept, 'visible');
+    }
+  });
+
+  it('an Error carrying a token keeps its message and stack in the line, the token redacted', () => {
+    const { logger, lines } = captureLogger();
+    const error = Object.assign(new Error('the EHR refused'), { token: ACCESS_TOKEN });
+    logger.warn({ err: error }, 'x');
+    assert.ok(!lines[0]!.includes(ACCESS_TOKEN), lines[0]);
+    const written = JSON.parse(lines[0]!);
+    assert.equal(written.err.message, 'the EHR refused');
+    assert.match(written.err.stack, /the EHR refused/);
+    assert.equal(error.token, ACCESS_TOKEN, 'the error itself is unchanged');
   });
 });

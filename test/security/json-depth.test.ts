@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { depthExceeds, MAX_JSON_DEPTH } from '../../src/http/json-depth.js';
+import { depthExceeds, MAX_JSON_DEPTH } from '../../src/json-depth.js';
 
 /** Objects and arrays nested in one another: 0 for a scalar, 1 for {} or []. */
 function nesting(value: unknown): number {
@@ -16,7 +16,7 @@ function nested(levels: number): unknown {
   return value;
 }
 
-describe('JSON depth limit (src/http/json-depth.ts)', () => {
+describe('JSON depth limit (src/json-depth.ts)', () => {
   it('says a body is too deep exactly when its objects and arrays nest more than the limit', () => {
     fc.assert(
       fc.property(fc.jsonValue({ maxDepth: 8 }), fc.integer({ min: 0, max: 9 }), (value, max) => depthExceeds(value, max) === nesting(value) > max),
