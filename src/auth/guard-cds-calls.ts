@@ -5,8 +5,8 @@ import { cdsAuthentication } from './cds-authentication.js';
 import type { ClientKeys } from './client-jwt.js';
 import { CdsJwtVerifier } from './verify-cds-jwt.js';
 
-/** The calls a CDS client must authenticate: services, feedback, coverage look-up. Discovery stays open. */
-export const GUARDED_POSTS = ['/cds-services/:id', '/cds-services/:id/feedback'];
+/** The calls a CDS client must authenticate besides the service calls (which app.ts guards in their own route): feedback, coverage look-up. Discovery stays open. */
+export const GUARDED_POSTS = ['/cds-services/:id/feedback'];
 export const GUARDED_GETS = ['/coverage-assertions/:id'];
 
 export interface GuardOptions {

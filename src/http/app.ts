@@ -15,6 +15,7 @@ import { loadDtrContent, type DtrContent } from '../dtr/dtr-content.js';
 import { fhirRoutes } from './fhir-routes.js';
 import { pasRoutes } from './pas-routes.js';
 import { storeUnavailable } from '../store/store-unavailable.js';
+import { failuresAsUnavailable } from '../store/failures-as-unavailable.js';
 import { findApprovedAuthorization } from '../pas/approved-authorization.js';
 import { OPEN_DEVELOPMENT_MODE_ISS } from './cds-client.js';
 import { fhirApiClientOf } from './fhir-api-client.js';
@@ -93,56 +94,58 @@ export function createApp(deps: AppDependencies): Express {
   const dtr = deps.dtr ?? loadDtrContent(deps.policy.definition, config.policyDir);
   const reader = new ResourceReader();
   const paRequests = store.paRequests();
+  // The FHIR API's and the reviewer's page's store calls: a store that fails answers 503 (try again), not 500.
+  const pasRequests = failuresAsUnavailable(paRequests, logger, 'pa-requests');
+  const decisions = failuresAsUnavailable(store, logger, 'decisions');
+  const findAssertion = (id: string) => decisions.findAssertion(id);
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', config.trustProxy);
   app.use(requestLog(logger));
   app.use(securityHeaders({ https: config.tls !== undefined || config.publicBaseUrl?.startsWith('https:') === true, styleSources: [POLICY_PAGE_STYLE_SOURCE] }));
-  // Hook latency is timed from arrival, so refusals (401, 413, 400) are counted too.
-  app.post('/cds-services/:id', hookLatency(metrics, deps.discovery));
-  app.use(['/cds-services', '/coverage-assertions', '/fhir'], cdsCors(config.corsOrigins));
   // Authentication comes before the body is read, so strangers cannot make the service parse large bodies.
   // One registration (the clients file's keys, one replay store, one per-client rate limit) serves CDS Hooks and SMART.
   const trust = clientTrustFor({ config, trustedClients, outbound, replayStore: deps.replayStore });
   const limitPerClient = clientRateLimit({ perMinute: config.rateLimitPerMinute, store: deps.rateLimitStore, logger });
   const guard = guardCdsCalls({ config, logger, trust, limitPerClient, now });
-  app.post(GUARDED_POSTS, ...guard);
-  app.get(GUARDED_GETS, ...guard);
+  const cors = cdsCors(config.corsOrigins);
   // Requests with draftOrders and prefetched history easily exceed Express's 100 kB default.
   // strict: false lets a JSON string or number through to the request check, which says the body must be an object
   // (body-parser's strict mode would call valid JSON "not valid JSON"). A body already read is not read again.
   const parseJson = express.json({ limit: config.bodyLimit, strict: false, type: ['application/json', 'application/fhir+json', 'application/*+json'] });
-
-  // CDS Hooks first: most calls a CRD service gets are hook calls, and each layer in front of them costs every call (docs/performance.md).
-  app.use('/cds-services', parseJson);
-  app.use(
-    hookRoutes({
-      config,
-      logger,
-      hooks: {
-        policy: deps.policy,
-        discovery: deps.discovery,
-        // The EHR's FHIR server is queried for what prefetch lacks (src/fhir/fhir-record-fetcher.ts), if the client may name it.
-        fetcher: deps.fetcher ?? createFhirRecordFetcher({ settings: config.fhirQueries, logger, outbound, trustedClients, observer: metrics.fhirQueries }),
-        reader,
-        now,
-        questionnaire: dtr.questionnaireCanonical,
-        // A store that cannot be read loses only the "satisfied" shortcut: the answer still says PA is needed, and the
-        // write that follows decides whether the answer is given at all (503 when the store is down).
-        findApproval: (patientId, order, serviceDate) =>
-          findApprovedAuthorization(paRequests, patientId, order, serviceDate).catch((error: unknown) => {
-            storeUnavailable(logger, error, 'find-approval');
-            return undefined;
-          }),
-        // Each call that judged a Tecartus order is recorded before the answer leaves (a failed write answers 503).
-        recordCall,
-      },
-      onAnswered: (result) => {
-        metrics.countDecisions(result.judged);
-        deps.onAnswered?.(result);
-      },
-    }),
-  );
+  const hooks = hookRoutes({
+    config,
+    logger,
+    hooks: {
+      policy: deps.policy,
+      discovery: deps.discovery,
+      // The EHR's FHIR server is queried for what prefetch lacks (src/fhir/fhir-record-fetcher.ts), if the client may name it.
+      fetcher: deps.fetcher ?? createFhirRecordFetcher({ settings: config.fhirQueries, logger, outbound, trustedClients, observer: metrics.fhirQueries }),
+      reader,
+      now,
+      questionnaire: dtr.questionnaireCanonical,
+      // A store that cannot be read loses only the "satisfied" shortcut: the answer still says PA is needed, and the
+      // write that follows decides whether the answer is given at all (503 when the store is down).
+      findApproval: (patientId, order, serviceDate) =>
+        findApprovedAuthorization(paRequests, patientId, order, serviceDate).catch((error: unknown) => {
+          storeUnavailable(logger, error, 'find-approval');
+          return undefined;
+        }),
+      // Each call that judged a Tecartus order is recorded before the answer leaves (a failed write answers 503).
+      recordCall,
+    },
+    onAnswered: (result) => {
+      metrics.countDecisions(result.judged);
+      deps.onAnswered?.(result);
+    },
+  });
+  // A CDS service call, the call a CRD service gets most, is one route: each layer in front of it costs every call (docs/performance.md).
+  // Its latency is timed from arrival, so refusals (401, 413, 400) are counted too; CORS first, so a browser client can read a refusal.
+  app.post('/cds-services/:id', hookLatency(metrics, deps.discovery), cors, ...guard, parseJson, hooks.serviceCall);
+  app.use(['/cds-services', '/coverage-assertions', '/fhir'], cors);
+  app.post(GUARDED_POSTS, ...guard);
+  app.get(GUARDED_GETS, ...guard);
+  app.get('/cds-services', hooks.discovery);
   // Operability (docs/operations.md): probes and metrics, outside authentication, no PHI.
   app.use(healthRoutes({ store, policy: deps.policy, logger }), metricsRoutes(metrics, logger));
   // SMART Backend Services (docs/security.md): discovery and the token endpoint are open; /fhir needs an access token (not GET /fhir/metadata).
@@ -157,14 +160,14 @@ export function createApp(deps: AppDependencies): Express {
     fhirRoutes({
       config,
       logger,
-      packages: { content: dtr, policy: deps.policy, reader, findAssertion: (id) => store.findAssertion(id), now },
-      errors: store.questionnaireErrors(),
+      packages: { content: dtr, policy: deps.policy, reader, findAssertion, now },
+      errors: failuresAsUnavailable(store.questionnaireErrors(), logger, 'questionnaire-errors'),
       clientOf: fhirApiClientOf,
     }),
   );
   // Da Vinci PAS: prior authorization requests decided on the same engine (issue 13).
   // A reviewer's decision and its PAS notifications are written in one transaction (docs/pas.md "Notifications").
-  const pas: PasDependencies = { policy: deps.policy, reader, requests: paRequests, findAssertion: (id) => store.findAssertion(id), questionnaireCanonical: dtr.questionnaireCanonical, now, decisionOutbox: pasDecisionOutbox(notifications) };
+  const pas: PasDependencies = { policy: deps.policy, reader, requests: pasRequests, findAssertion, questionnaireCanonical: dtr.questionnaireCanonical, now, decisionOutbox: pasDecisionOutbox(notifications) };
   app.use(
     pasRoutes({
       config,
@@ -181,7 +184,7 @@ export function createApp(deps: AppDependencies): Express {
       config,
       logger,
       pas,
-      sessions: store.reviewerSessions(),
+      sessions: failuresAsUnavailable(store.reviewerSessions(), logger, 'reviewer-sessions'),
       accounts: deps.reviewers ?? reviewersFor(config),
       // PAS notifications are queued with the decision itself (pas.decisionOutbox); this hook is for anything more.
       notify: deps.notifyPaDecision ?? (() => undefined),

@@ -10,7 +10,7 @@ import type { RequestHandler } from 'express';
  * cookie.
  */
 export function cdsCors(origins: '*' | readonly string[]): RequestHandler {
-  return cors({
+  const answerBrowsers = cors({
     origin: origins === '*' ? '*' : [...origins],
     methods: ['GET', 'POST'],
     allowedHeaders: ['Authorization', 'Content-Type'],
@@ -18,4 +18,11 @@ export function cdsCors(origins: '*' | readonly string[]): RequestHandler {
     credentials: false,
     maxAge: 600,
   });
+  // Fetch standard: a browser sends Origin on every cross-origin request, and CORS headers mean nothing to a request
+  // without it (an EHR's server calling, the common case); only the allow-list's Vary: Origin is kept for caches.
+  return (req, res, next) => {
+    if (req.headers.origin !== undefined) return answerBrowsers(req, res, next);
+    if (origins !== '*') res.vary('Origin');
+    next();
+  };
 }

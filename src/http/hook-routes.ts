@@ -1,4 +1,4 @@
-import { Router } from 'express';
+import type { RequestHandler } from 'express';
 import type { Config } from '../config.js';
 import { handleOrderHook, type HookDependencies, type HookResult } from '../hooks/handle-order-hook.js';
 import type { Logger } from '../logger.js';
@@ -13,20 +13,19 @@ export interface HookRouteOptions {
   readonly onAnswered?: ((result: HookResult) => void) | undefined;
 }
 
-/** The CDS Hooks endpoints: discovery and the services. Thin: the story is in src/hooks/handle-order-hook.ts. */
-export function hookRoutes(options: HookRouteOptions): Router {
+/** The CDS Hooks endpoints, for app.ts to mount: discovery and the service call. Thin: the story is in src/hooks/handle-order-hook.ts. */
+export function hookRoutes(options: HookRouteOptions): { discovery: RequestHandler; serviceCall: RequestHandler } {
   const { config, logger, hooks } = options;
-  const router = Router();
 
   // Discovery: https://cds-hooks.hl7.org/2.0/#discovery
-  router.get('/cds-services', (_req, res) => {
+  const discovery: RequestHandler = (_req, res) => {
     res.json(hooks.discovery.document);
-  });
+  };
 
   // Calling a CDS Service: https://cds-hooks.hl7.org/2.0/#calling-a-cds-service
-  router.post('/cds-services/:id', async (req, res) => {
+  const serviceCall: RequestHandler = async (req, res) => {
     const started = performance.now();
-    const result = await handleOrderHook({ serviceId: req.params.id, body: req.body, baseUrl: () => baseUrlOf(req, config), client: cdsClientOf(res)?.iss }, hooks);
+    const result = await handleOrderHook({ serviceId: String(req.params['id']), body: req.body, baseUrl: () => baseUrlOf(req, config), client: cdsClientOf(res)?.iss }, hooks);
     options.onAnswered?.(result);
     // As res.json would send it, from the text the audit record hashed.
     res.type('json').send(result.responseText);
@@ -50,7 +49,7 @@ export function hookRoutes(options: HookRouteOptions): Router {
       },
       'hook answered',
     );
-  });
+  };
 
-  return router;
+  return { discovery, serviceCall };
 }

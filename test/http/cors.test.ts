@@ -52,6 +52,13 @@ describe('CORS: browser-based CDS clients on another origin (default: any origin
     assert.equal(res.headers['access-control-allow-origin'], '*');
     assert.match(res.headers['access-control-expose-headers'] ?? '', /WWW-Authenticate/i);
   });
+
+  it('a call without Origin (an EHR\'s server, not a browser) gets no CORS headers: they would mean nothing to it', async () => {
+    const res = await request(app).post(`/cds-services/${ORDER_SIGN}`).send(buildHookRequest());
+    assert.equal(res.status, 200);
+    assert.equal(res.headers['access-control-allow-origin'], undefined);
+    assert.equal(res.headers['access-control-expose-headers'], undefined);
+  });
 });
 
 describe('CORS: CORS_ORIGINS restricts the origins', () => {
@@ -60,6 +67,12 @@ describe('CORS: CORS_ORIGINS restricts the origins', () => {
   it('an allowed origin is echoed back on preflight', async () => {
     assertPreflightAllows(await preflight(app, `/cds-services/${ORDER_SIGN}`), EHR_ORIGIN);
     assertPreflightAllows(await preflight(app, `/cds-services/${ORDER_SIGN}/feedback`, 'https://sandbox.cds-hooks.org'), 'https://sandbox.cds-hooks.org');
+  });
+
+  it('a call without Origin says Vary: Origin, so no cache gives its answer to a browser on another origin', async () => {
+    const res = await request(app).get('/cds-services');
+    assert.equal(res.headers['access-control-allow-origin'], undefined);
+    assert.match(String(res.headers['vary']), /Origin/);
   });
 
   it('another origin gets no Access-Control-Allow-Origin, so the browser blocks it', async () => {

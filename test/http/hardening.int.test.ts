@@ -12,11 +12,23 @@ import { createTestApp, postHook, testPolicy } from '../support/test-app.js';
 
 const AUD = audienceFor(`/cds-services/${ORDER_SIGN}`);
 
-describe('Security headers (helmet)', () => {
+describe('Security headers: the OWASP REST set on the JSON APIs, helmet\'s on pages', () => {
   const { app } = createTestApp();
 
-  it('answers carry nosniff, frame and referrer protections, and no X-Powered-By', async () => {
-    const res = await request(app).get('/cds-services');
+  it('a hook answer, the FHIR API and the probes are not stored, not framed, not sniffed, load nothing, and carry no X-Powered-By', async () => {
+    const answers = { 'POST hook call': await postHook(app, ORDER_SIGN, buildHookRequest()), 'GET /cds-services': await request(app).get('/cds-services'), 'GET /fhir/metadata': await request(app).get('/fhir/metadata'), 'GET /healthz': await request(app).get('/healthz') };
+    for (const [where, res] of Object.entries(answers)) {
+      assert.equal(res.headers['cache-control'], 'no-store', where);
+      assert.equal(res.headers['content-security-policy'], "default-src 'none'; frame-ancestors 'none'", where);
+      assert.equal(res.headers['x-content-type-options'], 'nosniff', where);
+      assert.equal(res.headers['x-frame-options'], 'DENY', where);
+      assert.equal(res.headers['x-powered-by'], undefined, where);
+      assert.equal(res.headers['referrer-policy'], undefined, `${where}: headers for documents are left to pages`);
+    }
+  });
+
+  it('pages carry helmet\'s set: nosniff, frame and referrer protections, and no X-Powered-By', async () => {
+    const res = await request(app).get(`/policies/${testPolicy().definition.id}`);
     assert.equal(res.headers['x-content-type-options'], 'nosniff');
     assert.equal(res.headers['x-frame-options'], 'SAMEORIGIN');
     assert.equal(res.headers['referrer-policy'], 'no-referrer');
@@ -24,7 +36,7 @@ describe('Security headers (helmet)', () => {
   });
 
   it('the Content-Security-Policy lets pages run scripts and styles from this origin only', async () => {
-    const csp = (await request(app).get('/cds-services')).headers['content-security-policy'] ?? '';
+    const csp = (await request(app).get(`/policies/${testPolicy().definition.id}`)).headers['content-security-policy'] ?? '';
     assert.match(csp, /script-src 'self'(;|$)/);
     assert.match(csp, /script-src-attr 'none'/);
     assert.match(csp, /style-src 'self' 'sha256-[A-Za-z0-9+/=]+'(;|$)/, 'no unsafe-inline, no https: wildcard');
@@ -36,17 +48,20 @@ describe('Security headers (helmet)', () => {
     const res = await request(app).get(`/policies/${testPolicy().definition.id}`);
     assert.equal(res.status, 200);
     const style = /<style>([\s\S]*?)<\/style>/.exec(res.text)?.[1];
-    assert.ok(style);
+    assert.ok(style, 'the policy page has its stylesheet inline');
     const hash = `'sha256-${createHash('sha256').update(style).digest('base64')}'`;
     assert.ok((res.headers['content-security-policy'] ?? '').includes(hash), 'the CSP names the hash of the page\'s stylesheet');
     assert.doesNotMatch(res.text, /<script/);
   });
 
-  it('over https (PUBLIC_BASE_URL https://…) browsers are told to stay on https', async () => {
+  it('over https (PUBLIC_BASE_URL https://…) browsers are told to stay on https, by pages and APIs alike', async () => {
     const { app: secure } = createTestApp({ PUBLIC_BASE_URL: 'https://cds.example.org' });
-    const res = await request(secure).get('/cds-services');
-    assert.match(res.headers['strict-transport-security'] ?? '', /max-age=31536000/);
-    assert.match(res.headers['content-security-policy'] ?? '', /upgrade-insecure-requests/);
+    for (const path of ['/cds-services', `/policies/${testPolicy().definition.id}`]) {
+      const res = await request(secure).get(path);
+      assert.match(res.headers['strict-transport-security'] ?? '', /max-age=31536000/, path);
+    }
+    const page = await request(secure).get(`/policies/${testPolicy().definition.id}`);
+    assert.match(page.headers['content-security-policy'] ?? '', /upgrade-insecure-requests/);
   });
 });
 
