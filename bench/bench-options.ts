@@ -28,7 +28,7 @@ const HELP = `npm run bench [-- options]
   --memory-requests <n>   typical requests between the RSS readings (BENCH_MEMORY_REQUESTS, default 100000)
   --quick                 a short run: --duration 2 --warm-up 1 --rounds 1 --memory-requests 10000
   --only <a,b>            scenarios: typical,large,no-tecartus,dtr-package,fhir,jwt,slope,memory,fhir-latency,validation,memo
-  --profile <dir>         the service writes a CPU profile (.cpuprofile) there when it stops
+  --profile <dir>         the service writes a CPU profile (.cpuprofile) there when it stops, the baseline in <dir>/baseline
   --strict                exit with code 1 when a target is missed`;
 
 export function readBenchOptions(argv: readonly string[] = process.argv.slice(2), env: NodeJS.ProcessEnv = process.env): BenchOptions {

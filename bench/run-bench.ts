@@ -105,6 +105,8 @@ async function main(o: BenchOptions): Promise<void> {
       'bench/baseline-server.ts',
       { BASELINE_RESPONSE_FILE: answerFile, ...(dtrPackage ? { BASELINE_PACKAGE_RESPONSE_FILE: packageFile } : {}), LOG_LEVEL: 'info' },
       join(workDir, 'baseline.log'),
+      // Its profile beside the service's: profile-summary.ts on each shows what the service does that the baseline does not.
+      o.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${join(o.profileDir, 'baseline')}`] : [],
     ),
   );
 
