@@ -95,7 +95,7 @@ export function createApp(deps: AppDependencies): Express {
   const reader = new ResourceReader();
   const paRequests = store.paRequests();
   // The FHIR API's and the reviewer's page's store calls: a store that fails answers 503 (try again), not 500.
-  const pasRequests = failuresAsUnavailable(paRequests, logger, 'pa-requests');
+  const paRequestsOrUnavailable = failuresAsUnavailable(paRequests, logger, 'pa-requests');
   const decisions = failuresAsUnavailable(store, logger, 'decisions');
   const findAssertion = (id: string) => decisions.findAssertion(id);
   const app = express();
@@ -167,7 +167,7 @@ export function createApp(deps: AppDependencies): Express {
   );
   // Da Vinci PAS: prior authorization requests decided on the same engine (issue 13).
   // A reviewer's decision and its PAS notifications are written in one transaction (docs/pas.md "Notifications").
-  const pas: PasDependencies = { policy: deps.policy, reader, requests: pasRequests, findAssertion, questionnaireCanonical: dtr.questionnaireCanonical, now, decisionOutbox: pasDecisionOutbox(notifications) };
+  const pas: PasDependencies = { policy: deps.policy, reader, requests: paRequestsOrUnavailable, findAssertion, questionnaireCanonical: dtr.questionnaireCanonical, now, decisionOutbox: pasDecisionOutbox(notifications) };
   app.use(
     pasRoutes({
       config,

@@ -9,7 +9,7 @@ export interface SecurityHeaderOptions {
 }
 
 /** The JSON APIs: CDS Hooks, the FHIR API, the coverage look-up, SMART, probes and metrics. Everything else is a page or its assets. */
-export const API_PATH_PREFIXES = ['/cds-services', '/fhir', '/coverage-assertions', '/auth/', '/.well-known/', '/healthz', '/readyz', '/metrics'] as const;
+const API_PATH_PREFIXES = ['/cds-services', '/fhir', '/coverage-assertions', '/auth/', '/.well-known/', '/healthz', '/readyz', '/metrics'] as const;
 
 /**
  * Security headers, by what is answered.
@@ -56,6 +56,6 @@ export function securityHeaders(options: SecurityHeaderOptions): RequestHandler 
   };
 }
 
-export function isApiPath(path: string): boolean {
+function isApiPath(path: string): boolean {
   return API_PATH_PREFIXES.some((prefix) => path === prefix || path.startsWith(prefix.endsWith('/') ? prefix : `${prefix}/`));
 }

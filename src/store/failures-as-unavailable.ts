@@ -10,18 +10,25 @@ import { storeUnavailable } from './store-unavailable.js';
  * OperationOutcomeError the store throws on purpose passes as it is.
  */
 export function failuresAsUnavailable<T extends object>(store: T, logger: Logger, name: string): T {
+  // Each method is wrapped once, on first use, not on every call.
+  const wrapped = new Map<PropertyKey, (...args: unknown[]) => unknown>();
   return new Proxy(store, {
     get(target, property, receiver) {
       const value: unknown = Reflect.get(target, property, receiver);
       if (typeof value !== 'function') return value;
-      const operation = `${name}.${String(property)}`;
-      return (...args: unknown[]) => {
-        const result: unknown = (value as (...a: unknown[]) => unknown).apply(target, args);
-        if (!(result instanceof Promise)) return result;
-        return result.catch((error: unknown) => {
-          throw error instanceof OperationOutcomeError ? error : storeUnavailable(logger, error, operation);
-        });
-      };
+      let method = wrapped.get(property);
+      if (!method) {
+        const operation = `${name}.${String(property)}`;
+        method = (...args: unknown[]) => {
+          const result: unknown = (value as (...a: unknown[]) => unknown).apply(target, args);
+          if (!(result instanceof Promise)) return result;
+          return result.catch((error: unknown) => {
+            throw error instanceof OperationOutcomeError ? error : storeUnavailable(logger, error, operation);
+          });
+        };
+        wrapped.set(property, method);
+      }
+      return method;
     },
   });
 }
